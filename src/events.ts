@@ -1,0 +1,204 @@
+// The client-facing contract (SPEC section 3): data shapes, event payloads, the envelope
+// and the Socket.IO event maps. Defined once as TypeBox schemas so the server validates
+// and serialises with them, the OpenAPI document is generated from them, and tests check
+// every event they receive against them.
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+
+export const TOPICS = ['devices', 'alerts', 'system', 'scan', 'tak'] as const
+export const TopicSchema = Type.Union(TOPICS.map((t) => Type.Literal(t)))
+export type Topic = (typeof TOPICS)[number]
+
+export const DEVICE_TYPES = ['AP', 'Client', 'Bridged', 'Ad-Hoc', 'WDS', 'Device', 'Unknown'] as const
+export type DeviceType = (typeof DEVICE_TYPES)[number]
+
+export const LocationSchema = Type.Object({
+  lat: Type.Number(),
+  lon: Type.Number(),
+  alt: Type.Optional(Type.Number()),
+  fix: Type.Number(),
+})
+export type Location = Static<typeof LocationSchema>
+
+export const WifiDeviceSchema = Type.Object({
+  key: Type.String(),
+  mac: Type.String(),
+  name: Type.String(),
+  ssid: Nullable(Type.String()),
+  type: Type.Union(DEVICE_TYPES.map((t) => Type.Literal(t))),
+  manufacturer: Nullable(Type.String()),
+  channel: Nullable(Type.Number()),
+  frequency: Nullable(Type.Number()),
+  signal: Nullable(Type.Number()),
+  encryption: Nullable(Type.String()),
+  firstSeen: Type.Number(),
+  lastSeen: Type.Number(),
+  packets: Type.Number(),
+  dataBytes: Type.Number(),
+  clients: Type.Optional(Type.Number()),
+  bssid: Type.Optional(Nullable(Type.String())),
+  location: Type.Optional(Nullable(LocationSchema)),
+})
+export type WifiDevice = Static<typeof WifiDeviceSchema>
+
+/** Fields whose change alone is a `signal:update` rather than a `device:update`. */
+export const LIVE_COUNTER_FIELDS = ['signal', 'lastSeen', 'packets', 'dataBytes'] as const
+
+export const AlertSchema = Type.Object({
+  id: Type.String(),
+  type: Type.Literal('kismet'),
+  timestamp: Type.Number(),
+  severity: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
+  message: Type.String(),
+  header: Type.String(),
+  class: Type.String(),
+  deviceKey: Type.Optional(Type.String()),
+  mac: Type.Optional(Type.String()),
+  read: Type.Literal(false),
+})
+export type Alert = Static<typeof AlertSchema>
+
+export const CONNECTION_STATES = ['disabled', 'connecting', 'connected', 'backoff', 'auth_failed'] as const
+export const ConnectionStateSchema = Type.Union(CONNECTION_STATES.map((s) => Type.Literal(s)))
+export type ConnectionState = (typeof CONNECTION_STATES)[number]
+
+export const DeviceUpdateDataSchema = Type.Object({
+  device: WifiDeviceSchema,
+  action: Type.Union([Type.Literal('new'), Type.Literal('update'), Type.Literal('remove')]),
+  changes: Type.Optional(Type.Partial(WifiDeviceSchema)),
+})
+export type DeviceUpdateData = Static<typeof DeviceUpdateDataSchema>
+
+export const SignalUpdateDataSchema = Type.Object({
+  key: Type.String(),
+  mac: Type.String(),
+  signal: Nullable(Type.Number()),
+  lastSeen: Type.Number(),
+  packets: Type.Number(),
+  dataBytes: Type.Number(),
+})
+export type SignalUpdateData = Static<typeof SignalUpdateDataSchema>
+
+export const DeviceSnapshotDataSchema = Type.Object({
+  devices: Type.Array(WifiDeviceSchema),
+  chunk: Type.Integer({ minimum: 0 }),
+  chunks: Type.Integer({ minimum: 1 }),
+})
+export type DeviceSnapshotData = Static<typeof DeviceSnapshotDataSchema>
+
+export const AlertNewDataSchema = Type.Object({ alert: AlertSchema })
+export type AlertNewData = Static<typeof AlertNewDataSchema>
+
+export const ScanStatusDataSchema = Type.Object({
+  scanning: Type.Boolean(),
+  devicesFound: Type.Integer({ minimum: 0 }),
+  packetsProcessed: Type.Number({ minimum: 0 }),
+  errors: Type.Integer({ minimum: 0 }),
+  currentChannel: Type.Optional(Type.Number()),
+})
+export type ScanStatusData = Static<typeof ScanStatusDataSchema>
+
+export const KismetLinkSchema = Type.Object({
+  state: ConnectionStateSchema,
+  connected: Type.Boolean(),
+  retries: Type.Integer({ minimum: 0 }),
+  version: Type.Optional(Type.String()),
+  startedAt: Type.Optional(Type.Number()),
+  lastPoll: Type.Optional(Type.Number()),
+})
+export type KismetLink = Static<typeof KismetLinkSchema>
+
+export const SystemStatusDataSchema = Type.Object({
+  kismet: KismetLinkSchema,
+  service: Type.Object({
+    uptime: Type.Number(),
+    clients: Type.Integer({ minimum: 0 }),
+    memoryRss: Type.Number(),
+  }),
+  sensor: Type.Optional(
+    Type.Object({
+      memoryRss: Type.Number(),
+      battery: Type.Optional(Type.Number()),
+    }),
+  ),
+})
+export type SystemStatusData = Static<typeof SystemStatusDataSchema>
+
+export const ServerShutdownDataSchema = Type.Object({ message: Type.String() })
+export type ServerShutdownData = Static<typeof ServerShutdownDataSchema>
+
+/** Every event type, its payload schema and the room it is delivered to. */
+export const EVENT_TYPES = {
+  'device:update': { room: 'devices', data: DeviceUpdateDataSchema },
+  'signal:update': { room: 'devices', data: SignalUpdateDataSchema },
+  'device:snapshot': { room: 'devices', data: DeviceSnapshotDataSchema },
+  'alert:new': { room: 'alerts', data: AlertNewDataSchema },
+  'scan:status': { room: 'scan', data: ScanStatusDataSchema },
+  'system:status': { room: 'system', data: SystemStatusDataSchema },
+  'server:shutdown': { room: null, data: ServerShutdownDataSchema },
+} as const
+
+export interface EventDataMap {
+  'device:update': DeviceUpdateData
+  'signal:update': SignalUpdateData
+  'device:snapshot': DeviceSnapshotData
+  'alert:new': AlertNewData
+  'scan:status': ScanStatusData
+  'system:status': SystemStatusData
+  'server:shutdown': ServerShutdownData
+}
+export type EventType = keyof EventDataMap
+
+/** The envelope every `event` carries: `id` is `<run id>-<sequence>`, the sequence increasing within a run. */
+export interface Envelope<T extends EventType = EventType> {
+  type: T
+  data: EventDataMap[T]
+  timestamp: number
+  id: string
+}
+export type AnyEnvelope = { [T in EventType]: Envelope<T> }[EventType]
+
+export const EnvelopeSchemas = Object.fromEntries(
+  Object.entries(EVENT_TYPES).map(([type, { data }]) => [
+    type,
+    Type.Object({ type: Type.Literal(type), data, timestamp: Type.Number(), id: Type.String() }),
+  ]),
+) as unknown as { [T in EventType]: TSchema }
+
+export const ERROR_CODES = ['INVALID_PAYLOAD', 'INVALID_TOPIC', 'RATE_LIMITED', 'UNAUTHORIZED', 'INTERNAL'] as const
+export type ErrorCode = (typeof ERROR_CODES)[number]
+export const ClientErrorSchema = Type.Object({
+  message: Type.String(),
+  code: Type.Union(ERROR_CODES.map((c) => Type.Literal(c))),
+})
+export type ClientError = Static<typeof ClientErrorSchema>
+
+/** `subscribe` / `unsubscribe` payload: one known topic or up to 16 of them. */
+export const MAX_TOPICS_PER_REQUEST = 16
+export const SubscriptionRequestSchema = Type.Union([
+  TopicSchema,
+  Type.Array(TopicSchema, { maxItems: MAX_TOPICS_PER_REQUEST }),
+])
+export type SubscriptionRequest = Static<typeof SubscriptionRequestSchema>
+
+export type SubscriptionAck = { ok: true; topics: Topic[] } | { ok: false; error: ClientError }
+
+export interface ConnectedData {
+  id: string
+  topics: Topic[]
+  kismet: { state: ConnectionState }
+}
+
+/** Socket.IO event maps, shared by the server and by tests' socket.io-client instances. */
+export interface ServerToClientEvents {
+  connected: (data: ConnectedData) => void
+  event: (envelope: AnyEnvelope) => void
+  error: (error: ClientError) => void
+}
+
+export interface ClientToServerEvents {
+  subscribe: (topics: SubscriptionRequest, ack?: (result: SubscriptionAck) => void) => void
+  unsubscribe: (topics: SubscriptionRequest, ack?: (result: SubscriptionAck) => void) => void
+  ping: (timestamp?: number, ack?: (timestamp: number) => void) => void
+}
