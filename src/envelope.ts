@@ -1,0 +1,53 @@
+// Envelopes and the one internal channel they travel on. The pipeline publishes; the
+// Socket.IO layer (and tests) subscribe and only route.
+import { randomBytes } from 'node:crypto'
+import { systemClock, type Clock } from './clock.js'
+import type { AnyEnvelope, Envelope, EventDataMap, EventType } from './events.js'
+
+export class EnvelopeFactory {
+  readonly runId: string
+  #sequence = 0
+  readonly #clock: Clock
+
+  constructor(options: { runId?: string; clock?: Clock } = {}) {
+    this.runId = options.runId ?? randomBytes(4).toString('hex')
+    this.#clock = options.clock ?? systemClock
+  }
+
+  /** The last sequence number handed out (0 before the first envelope). */
+  get sequence(): number {
+    return this.#sequence
+  }
+
+  create<T extends EventType>(type: T, data: EventDataMap[T]): Envelope<T> {
+    this.#sequence += 1
+    return { type, data, timestamp: this.#clock.now(), id: `${this.runId}-${this.#sequence}` }
+  }
+}
+
+export type EnvelopeListener = (envelope: AnyEnvelope) => void
+
+/** A synchronous fan-out of envelopes to in-process listeners. A throwing listener cannot stop the others. */
+export class EventChannel {
+  readonly #listeners = new Set<EnvelopeListener>()
+  #onListenerError: (error: unknown) => void
+
+  constructor(onListenerError: (error: unknown) => void = () => {}) {
+    this.#onListenerError = onListenerError
+  }
+
+  subscribe(listener: EnvelopeListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  publish(envelope: AnyEnvelope): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(envelope)
+      } catch (error) {
+        this.#onListenerError(error)
+      }
+    }
+  }
+}

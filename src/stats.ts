@@ -1,0 +1,40 @@
+// Counters behind GET /api/kismet/ws/stats and /metrics. Plain numbers, incremented where
+// things happen; nothing here knows about HTTP.
+import { KISMET_ERROR_KINDS, type KismetErrorKind } from './kismet/errors.js'
+import { ERROR_CODES, EVENT_TYPES, type ErrorCode, type EventType } from './events.js'
+
+function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>
+}
+
+export class ServiceStats {
+  /** Poll cycles completed (successfully or not). */
+  polls = 0
+  /** Failed Kismet requests, by kind. */
+  readonly kismetErrors: Record<KismetErrorKind, number> = zeroes(KISMET_ERROR_KINDS)
+  /** Device or alert records that could not be mapped and were skipped. */
+  malformedRecords = 0
+  bytesReceived = 0
+  kismetRequests = 0
+  /** Duration of the last complete poll cycle. */
+  lastPollMs = 0
+  /** Epoch ms when the last poll cycle finished successfully (0: never). */
+  lastPollAt = 0
+  devicesTracked = 0
+  readonly eventsByType: Record<EventType, number> = zeroes(Object.keys(EVENT_TYPES) as EventType[])
+  /** Device updates and status events absorbed into a later one by the throttle. */
+  coalesced = 0
+  /** Client messages refused, by error code. */
+  readonly clientErrors: Record<ErrorCode, number> = zeroes(ERROR_CODES)
+  /** Sockets disconnected for abuse (rate limit) or refused at connection (cap, origin, token). */
+  socketsDropped = 0
+  connectionsRefused = 0
+
+  get totalEmitted(): number {
+    return Object.values(this.eventsByType).reduce((a, b) => a + b, 0)
+  }
+
+  get totalKismetErrors(): number {
+    return Object.values(this.kismetErrors).reduce((a, b) => a + b, 0)
+  }
+}
