@@ -1,0 +1,39 @@
+// Validated configuration as `app.config`. A bad value fails registration with a
+// ConfigError whose message is the one line the server prints before exiting.
+import fp from 'fastify-plugin'
+import fastifyEnv from '@fastify/env'
+import { ConfigError, ConfigSchema, describeConfigIssues, isHttpUrl, type Config } from '../src/config.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+  }
+}
+
+export interface ConfigPluginOptions {
+  /** Environment to read; tests pass their own. Defaults to process.env. */
+  env?: Record<string, string | undefined>
+}
+
+export default fp<ConfigPluginOptions>(
+  async (app, opts) => {
+    const env = opts.env ?? process.env
+    try {
+      await app.register(fastifyEnv, {
+        schema: ConfigSchema,
+        env: false,
+        dotenv: false,
+        data: { ...env },
+        ajv: {
+          // ajv has no URL format of its own here; ours accepts only http(s) URLs.
+          customOptions: (ajv) => ajv.addFormat('http-url', { type: 'string', validate: isHttpUrl }),
+        },
+      })
+    } catch (error) {
+      const issues = (error as { errors?: unknown }).errors
+      if (Array.isArray(issues)) throw new ConfigError(describeConfigIssues(issues, env))
+      throw error
+    }
+  },
+  { name: 'config', fastify: '5.x' },
+)

@@ -1,0 +1,27 @@
+// One error shape for the whole REST API: { success: false, error: { message, code } }.
+import fp from 'fastify-plugin'
+import type { FastifyError } from 'fastify'
+import type { ErrorResponse, RestErrorCode } from '../src/api-schemas.js'
+
+export function errorBody(code: RestErrorCode, message: string): ErrorResponse {
+  return { success: false, error: { message, code } }
+}
+
+const CODE_BY_STATUS: Record<number, RestErrorCode> = { 400: 'BAD_REQUEST', 401: 'UNAUTHORIZED', 404: 'NOT_FOUND', 429: 'RATE_LIMITED', 503: 'NOT_READY' }
+
+export default fp(
+  async (app) => {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500
+      if (status >= 500) request.log.error({ err: error }, 'request failed')
+      const code = CODE_BY_STATUS[status] ?? 'INTERNAL'
+      // Internal details stay in the log; clients get a stable message.
+      const message = status >= 500 ? 'Internal server error' : error.message
+      return reply.code(status).send(errorBody(code, message))
+    })
+    app.setNotFoundHandler((request, reply) =>
+      reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)),
+    )
+  },
+  { name: 'errors', fastify: '5.x' },
+)

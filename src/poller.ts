@@ -1,0 +1,326 @@
+// The poll loop (SPEC 5.2-5.4): one cycle at a time on a setTimeout chain, an initial or
+// resync load of every device seen within the TTL, then incremental cycles of devices
+// changed since the previous cycle (Kismet's clock, with overlap), alerts since the last
+// one seen, datasources and system status. Failures move it through backoff, 401s into
+// auth_failed; a Kismet restart (new start time) or a return from an outage resyncs.
+import type { Clock, TimerHandle } from './clock.js'
+import type { AlertDeduper } from './alerts.js'
+import { backoffDelay } from './backoff.js'
+import type { ConnectionState, KismetLink, SystemStatusData } from './events.js'
+import { isKismetError, type KismetError } from './kismet/errors.js'
+import type { AlertBatch, DeviceBatch } from './kismet/client.js'
+import type { KismetDatasource, KismetSystemStatus } from './kismet/wire.js'
+import type { ServiceStats } from './stats.js'
+import { deriveScanStatus } from './status.js'
+import type { EventThrottle } from './throttle.js'
+import type { DeviceTracker, TrackerEvent } from './tracker.js'
+
+/** What the poller needs from Kismet: the KismetClient, or anything shaped like it. */
+export interface KismetSource {
+  systemStatus(): Promise<KismetSystemStatus>
+  serverTime(): Promise<number>
+  devicesSince(sinceSec: number): Promise<DeviceBatch>
+  devicesSeenWithin(seconds: number, nowSec: number): Promise<DeviceBatch>
+  alertsSince(sinceSec: number): Promise<AlertBatch>
+  datasources(): Promise<KismetDatasource[]>
+}
+
+export interface PollerLog {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+export interface PollerSettings {
+  enabled: boolean
+  /** Shown in log lines so an operator knows which Kismet is meant (never carries credentials). */
+  kismetUrl: string
+  pollIntervalMs: number
+  heartbeatIntervalMs: number
+  retryDelayMs: number
+  maxRetries: number
+  deviceTtlS: number
+}
+
+export interface PollerOptions {
+  kismet: KismetSource
+  tracker: DeviceTracker
+  throttle: EventThrottle
+  alerts: AlertDeduper
+  stats: ServiceStats
+  clock: Clock
+  log: PollerLog
+  settings: PollerSettings
+  /** Live facts about the service for system:status. */
+  service: () => { clients: number }
+}
+
+/** Seconds subtracted from the previous cycle's server time: `/devices/last-time` is strict `>` on whole seconds. */
+export const DEVICE_QUERY_OVERLAP_S = 2
+
+export type StateListener = (state: ConnectionState, previous: ConnectionState) => void
+
+export class Poller {
+  readonly #o: PollerOptions
+  #state: ConnectionState
+  #retries = 0
+  #running = false
+  #stopped = true
+  #cycleTimer: TimerHandle | undefined
+  #heartbeatTimer: TimerHandle | undefined
+  #inFlight: Promise<void> | undefined
+  #resyncWanted = true
+  #lastDeviceQuerySec: number | undefined
+  #lastAlertSec = 0
+  #kismetStartSec: number | undefined
+  #kismetVersion: string | undefined
+  #sensor: SystemStatusData['sensor']
+  #lastPollAt: number | undefined
+  #authFailureLogged = false
+  #outageLogged = false
+  readonly #stateListeners = new Set<StateListener>()
+
+  constructor(options: PollerOptions) {
+    this.#o = options
+    this.#state = options.settings.enabled ? 'connecting' : 'disabled'
+  }
+
+  get state(): ConnectionState {
+    return this.#state
+  }
+
+  get retries(): number {
+    return this.#retries
+  }
+
+  get link(): KismetLink {
+    return {
+      state: this.#state,
+      connected: this.#state === 'connected',
+      retries: this.#retries,
+      ...(this.#kismetVersion !== undefined && { version: this.#kismetVersion }),
+      ...(this.#kismetStartSec !== undefined && { startedAt: this.#kismetStartSec * 1000 }),
+      ...(this.#lastPollAt !== undefined && { lastPoll: this.#lastPollAt }),
+    }
+  }
+
+  onStateChange(listener: StateListener): () => void {
+    this.#stateListeners.add(listener)
+    return () => this.#stateListeners.delete(listener)
+  }
+
+  start(): void {
+    if (!this.#stopped) return
+    this.#stopped = false
+    this.#scheduleHeartbeat()
+    if (!this.#o.settings.enabled) {
+      this.#o.log.info({}, 'Kismet polling is disabled (KISMET_ENABLED=false): no request will be sent to Kismet')
+      this.#publishSystemStatus()
+      return
+    }
+    this.#o.log.info({ kismet: this.#o.settings.kismetUrl }, `Connecting to Kismet at ${this.#o.settings.kismetUrl}`)
+    this.#scheduleCycle(0)
+  }
+
+  /** Stops timers and waits for a cycle in flight; nothing is scheduled afterwards. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    if (this.#cycleTimer) this.#o.clock.clearTimeout(this.#cycleTimer)
+    if (this.#heartbeatTimer) this.#o.clock.clearTimeout(this.#heartbeatTimer)
+    this.#cycleTimer = undefined
+    this.#heartbeatTimer = undefined
+    await this.#inFlight
+  }
+
+  /** Starts a full resync now (devices, alerts, status). Throws when Kismet is disabled. */
+  refresh(): Promise<void> {
+    if (!this.#o.settings.enabled) throw new Error('Kismet is disabled (KISMET_ENABLED=false)')
+    this.#resyncWanted = true
+    return this.runCycle()
+  }
+
+  /**
+   * Runs one poll cycle now unless one is already running (then waits for that one).
+   * The next cycle is scheduled when this one ends.
+   */
+  runCycle(): Promise<void> {
+    if (this.#inFlight) return this.#inFlight
+    if (this.#cycleTimer) this.#o.clock.clearTimeout(this.#cycleTimer)
+    this.#cycleTimer = undefined
+    this.#inFlight = this.#cycle().finally(() => {
+      this.#inFlight = undefined
+    })
+    return this.#inFlight
+  }
+
+  #scheduleCycle(delayMs: number): void {
+    if (this.#stopped) return
+    if (this.#cycleTimer) this.#o.clock.clearTimeout(this.#cycleTimer)
+    this.#cycleTimer = this.#o.clock.setTimeout(() => {
+      this.#cycleTimer = undefined
+      void this.runCycle()
+    }, delayMs)
+  }
+
+  #scheduleHeartbeat(): void {
+    if (this.#stopped) return
+    this.#heartbeatTimer = this.#o.clock.setTimeout(() => {
+      this.#heartbeatTimer = undefined
+      void this.#heartbeat()
+    }, this.#o.settings.heartbeatIntervalMs)
+  }
+
+  async #heartbeat(): Promise<void> {
+    try {
+      // Between polls the loop already proves Kismet answers; the heartbeat only asks
+      // when the loop is idle in the connected state, and always publishes the state.
+      if (this.#state === 'connected' && !this.#inFlight) {
+        try {
+          await this.#o.kismet.serverTime()
+        } catch (error) {
+          if (!this.#stopped && !this.#inFlight) this.#fail(error)
+        }
+      }
+      this.#publishSystemStatus()
+    } finally {
+      this.#scheduleHeartbeat()
+    }
+  }
+
+  async #cycle(): Promise<void> {
+    if (!this.#o.settings.enabled || this.#running) return
+    this.#running = true
+    const startedAt = this.#o.clock.now()
+    let nextDelay = this.#o.settings.pollIntervalMs
+    try {
+      const status = await this.#o.kismet.systemStatus()
+      const serverNowSec = status['kismet.system.timestamp.sec']
+      const startSec = status['kismet.system.timestamp.start_sec']
+      if (this.#kismetStartSec !== undefined && startSec !== this.#kismetStartSec) {
+        this.#o.log.info({ previousStart: this.#kismetStartSec, start: startSec }, 'Kismet restarted: resynchronising')
+        this.#resyncWanted = true
+      }
+      this.#kismetStartSec = startSec
+      this.#kismetVersion = status['kismet.system.version']
+      this.#sensor = sensorFacts(status)
+
+      const resync = this.#resyncWanted || this.#lastDeviceQuerySec === undefined
+      const batch = resync
+        ? await this.#o.kismet.devicesSeenWithin(this.#o.settings.deviceTtlS, serverNowSec)
+        : await this.#o.kismet.devicesSince(this.#lastDeviceQuerySec! - DEVICE_QUERY_OVERLAP_S)
+      const alerts = await this.#o.kismet.alertsSince(this.#lastAlertSec)
+      const sources = await this.#o.kismet.datasources()
+
+      // Everything fetched: only now does the cycle change state, so a failure above
+      // leaves the cursor where it was and the next cycle asks again.
+      this.#lastDeviceQuerySec = serverNowSec
+      this.#resyncWanted = false
+      this.#o.stats.malformedRecords += batch.malformed + alerts.malformed
+      const events: TrackerEvent[] = resync ? this.#o.tracker.resync(batch.devices) : this.#o.tracker.ingest(batch.devices)
+      events.push(...this.#o.tracker.expire(serverNowSec * 1000))
+      for (const event of events) this.#o.throttle.device(event)
+      for (const alert of alerts.alerts) {
+        if (this.#o.alerts.accept(alert)) this.#o.throttle.alert(alert)
+      }
+      this.#lastAlertSec = Math.max(this.#lastAlertSec, alerts.latestTimestamp)
+      this.#o.stats.devicesTracked = this.#o.tracker.size
+      this.#o.throttle.scanStatus(deriveScanStatus(sources, this.#o.tracker.size))
+
+      this.#lastPollAt = this.#o.clock.now()
+      this.#o.stats.lastPollAt = this.#lastPollAt
+      this.#o.stats.lastPollMs = this.#lastPollAt - startedAt
+      if (this.#state !== 'connected') {
+        this.#o.log.info(
+          { kismet: this.#o.settings.kismetUrl, version: this.#kismetVersion, devices: this.#o.tracker.size },
+          `Connected to Kismet ${this.#kismetVersion ?? ''} at ${this.#o.settings.kismetUrl}`,
+        )
+      }
+      this.#retries = 0
+      this.#authFailureLogged = false
+      this.#outageLogged = false
+      this.#setState('connected')
+      this.#o.log.debug(
+        { resync, devices: batch.devices.length, events: events.length, alerts: alerts.alerts.length, ms: this.#o.stats.lastPollMs },
+        'poll cycle',
+      )
+    } catch (error) {
+      nextDelay = this.#fail(error)
+    } finally {
+      this.#o.stats.polls += 1
+      this.#running = false
+      this.#publishSystemStatus()
+      this.#scheduleCycle(nextDelay)
+    }
+  }
+
+  /** Records a failure and moves to backoff or auth_failed; returns the delay before the next attempt. */
+  #fail(error: unknown): number {
+    const kismetError: KismetError | undefined = isKismetError(error) ? error : undefined
+    if (kismetError) this.#o.stats.kismetErrors[kismetError.kind] += 1
+    else this.#o.log.error({ err: error }, 'Unexpected error in the poll cycle')
+    this.#retries += 1
+    // Whatever happened, the next successful cycle starts from a full resync so clients
+    // catch up on what changed while Kismet was away.
+    this.#resyncWanted = true
+    const maxDelay = backoffDelay(this.#o.settings.maxRetries, this.#o.settings.retryDelayMs, this.#o.settings.maxRetries)
+    if (kismetError?.kind === 'unauthorized') {
+      if (!this.#authFailureLogged) {
+        this.#authFailureLogged = true
+        this.#o.log.error(
+          { kismet: this.#o.settings.kismetUrl, status: kismetError.status },
+          `Kismet at ${this.#o.settings.kismetUrl} refused our credential (HTTP ${kismetError.status ?? 401}). ` +
+            'Set KISMET_API_KEY to a valid Kismet API key (role readonly), or KISMET_USER and KISMET_PASSWORD to the Kismet login. ' +
+            `Retrying every ${Math.round(maxDelay / 1000)} s.`,
+        )
+      }
+      this.#setState('auth_failed')
+      return maxDelay
+    }
+    const delay = backoffDelay(this.#retries, this.#o.settings.retryDelayMs, this.#o.settings.maxRetries)
+    const reason = kismetError ? `${kismetError.kind}: ${kismetError.message}` : String(error)
+    const holding = this.#retries > this.#o.settings.maxRetries ? ' (holding at the longest delay; never giving up)' : ''
+    if (!this.#outageLogged && (kismetError?.kind === 'unreachable' || kismetError?.kind === 'timeout')) {
+      this.#outageLogged = true
+      this.#o.log.warn(
+        { kismet: this.#o.settings.kismetUrl, kind: kismetError.kind, retryInMs: delay },
+        `Kismet is not reachable at ${this.#o.settings.kismetUrl} (${reason}). Retrying in ${Math.round(delay / 1000)} s, ` +
+          'with a growing delay. The service keeps serving clients meanwhile. ' +
+          'To see kismet-ws working without a Kismet, run `npm run demo` (simulated Kismet).',
+      )
+    } else {
+      this.#o.log.warn({ kind: kismetError?.kind, retry: this.#retries, retryInMs: delay }, `Kismet request failed (${reason}); retry ${this.#retries} in ${Math.round(delay / 1000)} s${holding}`)
+    }
+    this.#setState('backoff')
+    return delay
+  }
+
+  #setState(state: ConnectionState): void {
+    const previous = this.#state
+    if (state === previous) return
+    this.#state = state
+    for (const listener of this.#stateListeners) listener(state, previous)
+    this.#publishSystemStatus()
+  }
+
+  #publishSystemStatus(): void {
+    this.#o.throttle.systemStatus(this.systemStatus())
+  }
+
+  systemStatus(): SystemStatusData {
+    const memoryRss = process.memoryUsage.rss()
+    return {
+      kismet: this.link,
+      service: { uptime: Math.round(process.uptime() * 1000) / 1000, clients: this.#o.service().clients, memoryRss },
+      ...(this.#sensor && { sensor: this.#sensor }),
+    }
+  }
+}
+
+/** Kismet reports its RSS in kB; battery only means something on battery power. */
+function sensorFacts(status: KismetSystemStatus): SystemStatusData['sensor'] {
+  const rssKb = Number(status['kismet.system.memory.rss']) || 0
+  const percentage = Number(status['kismet.system.battery.percentage']) || 0
+  const onMains = Number(status['kismet.system.battery.ac']) === 1
+  return { memoryRss: rssKb * 1024, ...(!onMains && percentage > 0 && { battery: percentage }) }
+}

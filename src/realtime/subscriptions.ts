@@ -1,0 +1,36 @@
+// Validation of `subscribe` / `unsubscribe` payloads (SPEC section 3): one known topic or
+// an array of at most 16 known topics, refused as a whole otherwise.
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { MAX_TOPICS_PER_REQUEST, SubscriptionRequestSchema, TOPICS, type ClientError, type Topic } from '../events.js'
+
+const validRequest = TypeCompiler.Compile(SubscriptionRequestSchema)
+const knownTopics: ReadonlySet<string> = new Set(TOPICS)
+
+export type ParsedSubscription = { ok: true; topics: Topic[] } | { ok: false; error: ClientError }
+
+export function parseSubscription(payload: unknown): ParsedSubscription {
+  if (validRequest.Check(payload)) {
+    const list = typeof payload === 'string' ? [payload] : payload
+    return { ok: true, topics: [...new Set(list)] }
+  }
+  // Tell a wrong shape apart from a well-formed request naming an unknown topic.
+  const list = typeof payload === 'string' ? [payload] : payload
+  if (Array.isArray(list) && list.length > MAX_TOPICS_PER_REQUEST) {
+    return { ok: false, error: { code: 'INVALID_PAYLOAD', message: `At most ${MAX_TOPICS_PER_REQUEST} topics per request` } }
+  }
+  if (Array.isArray(list) && list.length > 0 && list.every((t) => typeof t === 'string')) {
+    const unknown = (list as string[]).filter((t) => !knownTopics.has(t))
+    return {
+      ok: false,
+      error: {
+        code: 'INVALID_TOPIC',
+        // Echo at most a short, printable prefix of what the client sent.
+        message: `Unknown topic ${JSON.stringify(String(unknown[0]).slice(0, 40))}; topics are ${TOPICS.join(', ')}`,
+      },
+    }
+  }
+  return {
+    ok: false,
+    error: { code: 'INVALID_PAYLOAD', message: `Expected a topic or an array of topics (${TOPICS.join(', ')})` },
+  }
+}
