@@ -1,0 +1,70 @@
+// Real socket.io-client helpers (after socket.io's own test utilities): createClient on
+// the service's port, waitFor an event, and a recorder of envelopes.
+import { io as connect, type Socket, type ManagerOptions, type SocketOptions } from 'socket.io-client'
+import type { AnyEnvelope, ClientToServerEvents, EventType, ServerToClientEvents } from '../../src/events.js'
+import type { TestLike } from '../helper.js'
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
+
+export function createClient(t: TestLike, url: string, options: Partial<ManagerOptions & SocketOptions> = {}): ClientSocket {
+  const socket: ClientSocket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options })
+  t.teardown(() => socket.disconnect())
+  return socket
+}
+
+/** Resolves with the first `event` (matching `predicate`), or rejects after `timeoutMs`. */
+export function waitFor<T = unknown>(
+  socket: { on(event: string, fn: (...args: any[]) => void): unknown; off(event: string, fn: (...args: any[]) => void): unknown },
+  event: string,
+  predicate: (value: T) => boolean = () => true,
+  timeoutMs = 5000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, listener)
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for "${event}"`))
+    }, timeoutMs)
+    const listener = (value: T) => {
+      if (!predicate(value)) return
+      clearTimeout(timer)
+      socket.off(event, listener)
+      resolve(value)
+    }
+    socket.on(event, listener)
+  })
+}
+
+/** Collects every envelope a client receives, and waits for the ones a test expects. */
+export class EnvelopeRecorder {
+  readonly envelopes: AnyEnvelope[] = []
+  readonly #waiters = new Set<() => void>()
+
+  constructor(socket: ClientSocket) {
+    socket.on('event', (envelope) => {
+      this.envelopes.push(envelope)
+      for (const wake of this.#waiters) wake()
+    })
+  }
+
+  ofType<T extends EventType>(type: T): Extract<AnyEnvelope, { type: T }>[] {
+    return this.envelopes.filter((e): e is Extract<AnyEnvelope, { type: T }> => e.type === type)
+  }
+
+  /** Resolves once `condition` holds over the envelopes received so far. */
+  until(condition: (envelopes: AnyEnvelope[]) => boolean, timeoutMs = 5000): Promise<AnyEnvelope[]> {
+    if (condition(this.envelopes)) return Promise.resolve(this.envelopes)
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        if (!condition(this.envelopes)) return
+        clearTimeout(timer)
+        this.#waiters.delete(wake)
+        resolve(this.envelopes)
+      }
+      const timer = setTimeout(() => {
+        this.#waiters.delete(wake)
+        reject(new Error(`timed out after ${timeoutMs} ms; received ${this.envelopes.map((e) => e.type).join(', ') || 'nothing'}`))
+      }, timeoutMs)
+      this.#waiters.add(wake)
+    })
+  }
+}
