@@ -1,6 +1,7 @@
 // The application as a Fastify plugin: plugins first (one concern each), then routes.
 // src/server.ts runs it; test/helper.ts builds it for a test.
 import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
 import type { Clock } from './clock.js'
 import type { ClientLimits } from './realtime/client-handlers.js'
 import config from '../plugins/config.js'
@@ -42,4 +43,5 @@ const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
   await instance.register(metricsRoutes)
 }
 
-export default app
+// Not encapsulated: the server entry and tests reach the decorators (config, io, poller...).
+export default fp(app, { name: 'kismet-ws', fastify: '5.x' })

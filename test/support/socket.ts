@@ -13,12 +13,16 @@ export function createClient(t: TestLike, url: string, options: Partial<ManagerO
 }
 
 /** Resolves with the first `event` (matching `predicate`), or rejects after `timeoutMs`. */
+type UntypedEmitter = { on(event: string, fn: (value: never) => void): unknown; off(event: string, fn: (value: never) => void): unknown }
+
 export function waitFor<T = unknown>(
-  socket: { on(event: string, fn: (...args: any[]) => void): unknown; off(event: string, fn: (...args: any[]) => void): unknown },
+  client: ClientSocket,
   event: string,
   predicate: (value: T) => boolean = () => true,
   timeoutMs = 5000,
 ): Promise<T> {
+  // Tests wait for reserved events (connect_error) and our own alike: untyped on purpose.
+  const socket = client as unknown as UntypedEmitter
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, listener)

@@ -1,0 +1,76 @@
+// Connection middleware: the `connected` greeting, the API token, origins and the per-address cap.
+import t from 'tap'
+import { startApp, testEnv } from '../helper.js'
+import { createClient, waitFor } from '../support/socket.js'
+import { TOPICS, type ConnectedData } from '../../src/events.js'
+
+t.test('a client is greeted with its id, the topics and the Kismet state', async (t) => {
+  const { url } = await startApp(t)
+  const client = createClient(t, url)
+  const hello = await waitFor<ConnectedData>(client, 'connected')
+  t.equal(hello.id, client.id)
+  t.same(hello.topics, [...TOPICS])
+  t.same(hello.kismet, { state: 'disabled' })
+})
+
+t.test('the polling transport works too', async (t) => {
+  const { url } = await startApp(t)
+  const client = createClient(t, url, { transports: ['polling'] })
+  const hello = await waitFor<ConnectedData>(client, 'connected')
+  t.equal(hello.kismet.state, 'disabled')
+})
+
+t.test('with API_TOKEN set, a handshake needs auth.token', async (t) => {
+  const { url, app } = await startApp(t, { env: testEnv({ API_TOKEN: 'secret-token-1' }) })
+  const anonymous = createClient(t, url)
+  const refused = await waitFor<Error>(anonymous, 'connect_error')
+  t.equal(refused.message, 'unauthorized')
+
+  const wrong = createClient(t, url, { auth: { token: 'secret-token-2' } })
+  t.equal((await waitFor<Error>(wrong, 'connect_error')).message, 'unauthorized')
+
+  const right = createClient(t, url, { auth: { token: 'secret-token-1' } })
+  await waitFor(right, 'connected')
+  t.equal(app.stats.connectionsRefused, 2)
+})
+
+t.test('a browser from a disallowed origin is refused at the handshake', async (t) => {
+  const { url } = await startApp(t, { env: testEnv({ CORS_ORIGIN: 'https://map.example, https://ops.example' }) })
+  const evil = createClient(t, url, { transports: ['polling'], extraHeaders: { origin: 'https://evil.example' } })
+  const error = await waitFor<Error>(evil, 'connect_error')
+  t.match(error.message, /xhr poll error|origin/i)
+
+  const friend = createClient(t, url, { transports: ['polling'], extraHeaders: { origin: 'https://ops.example' } })
+  await waitFor(friend, 'connected')
+
+  const plain = await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://evil.example' } })
+  t.equal(plain.status, 403, 'engine.io answers 403 to the disallowed origin')
+  const allowed = await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://map.example' } })
+  t.equal(allowed.status, 200)
+  t.equal(allowed.headers.get('access-control-allow-origin'), 'https://map.example')
+})
+
+t.test('connections per address are capped', async (t) => {
+  const { url, app } = await startApp(t, { socket: { maxConnectionsPerAddress: 3 } })
+  const first = [createClient(t, url), createClient(t, url), createClient(t, url)]
+  await Promise.all(first.map((c) => waitFor(c, 'connected')))
+  const fourth = createClient(t, url)
+  t.equal((await waitFor<Error>(fourth, 'connect_error')).message, 'too many connections from this address')
+
+  // A place frees up when a client leaves.
+  first[0]!.disconnect()
+  await t.resolves(
+    (async () => {
+      for (;;) {
+        const retry = createClient(t, url)
+        const outcome = await Promise.race([
+          waitFor(retry, 'connected').then(() => 'connected'),
+          waitFor(retry, 'connect_error').then(() => 'refused'),
+        ])
+        if (outcome === 'connected') return
+        await new Promise((r) => setImmediate(r))
+      }
+    })(),
+  )
+  t.ok(app.stats.connectionsRefused >= 1)
+})
