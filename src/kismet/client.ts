@@ -96,7 +96,8 @@ export class KismetClient {
   readonly #timeoutMs: number
   readonly #maxBytes: number
   readonly #onResponse: KismetClientOptions['onResponse']
-  readonly #closer = new AbortController()
+  /** Per-request abort controllers of the requests in flight, aborted by close(). */
+  readonly #inFlight = new Set<AbortController>()
   readonly #agents = {
     http: new http.Agent({ keepAlive: true, maxSockets: 4 }),
     https: new https.Agent({ keepAlive: true, maxSockets: 4 }),
@@ -308,7 +309,8 @@ export class KismetClient {
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    this.#closer.abort()
+    for (const controller of this.#inFlight) controller.abort()
+    this.#inFlight.clear()
     this.#agents.http.destroy()
     this.#agents.https.destroy()
   }
@@ -336,6 +338,7 @@ export class KismetClient {
     }
 
     const perRequest = new AbortController()
+    this.#inFlight.add(perRequest)
     const started = performance.now()
     let status: number | undefined
     let bytes = 0
@@ -354,7 +357,7 @@ export class KismetClient {
         method,
         headers,
         body,
-        signal: AbortSignal.any([this.#closer.signal, perRequest.signal]),
+        signal: perRequest.signal,
         timeout: { request: this.#timeoutMs },
         retry: { limit: 0 },
         throwHttpErrors: false,
@@ -386,6 +389,8 @@ export class KismetClient {
       if (error instanceof KismetError) throw error
       report()
       throw this.#fromTransport(method, path, error, { tooLarge, responded: status !== undefined, status })
+    } finally {
+      this.#inFlight.delete(perRequest)
     }
   }
 
