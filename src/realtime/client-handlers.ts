@@ -51,6 +51,8 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
   }
 
   socket.use((packet, next) => {
+    // Packets already read from the wire keep arriving after a disconnection: drop them.
+    if (socket.disconnected) return
     if (bucket.take()) {
       next()
       return
@@ -58,7 +60,7 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
     refusals += 1
     const { ack } = splitArgs(packet.slice(1))
     refuse({ code: 'RATE_LIMITED', message: 'Too many messages; slow down' }, ack)
-    if (refusals >= deps.limits.maxRefusals) {
+    if (refusals === deps.limits.maxRefusals) {
       deps.stats.socketsDropped += 1
       socket.disconnect(true)
     }
