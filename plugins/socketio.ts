@@ -70,6 +70,8 @@ export default fp<SocketIoPluginOptions>(
     })
 
     async function announceShutdown(): Promise<void> {
+      // What the throttle holds goes out first: clients keep the final state.
+      app.throttle.flush()
       const envelope = envelopes.create('server:shutdown', { message: SHUTDOWN_MESSAGE })
       stats.eventsByType['server:shutdown'] += 1
       events.publish(envelope)

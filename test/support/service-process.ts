@@ -1,0 +1,57 @@
+// The service as a separate process (the way an operator runs it), for lifecycle tests.
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
+import type { Readable } from 'node:stream'
+import type { TestLike } from '../helper.js'
+
+export interface ServiceProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>
+  url: string
+  /** Every log line so far (JSON lines parsed where possible). */
+  logs: Array<Record<string, unknown>>
+  stderr: () => string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/** Starts `src/server.ts` on an ephemeral port and resolves once it listens. */
+export function startServiceProcess(t: TestLike, env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', KISMET_ENABLED: 'false', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const logs: Array<Record<string, unknown>> = []
+  let stderr = ''
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs)
+    let buffered = ''
+    child.stdout.on('data', (d: Buffer) => {
+      buffered += d.toString()
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const line of lines) {
+        let entry: Record<string, unknown>
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>
+        } catch {
+          entry = { msg: line }
+        }
+        logs.push(entry)
+        const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(String(entry['msg'] ?? ''))
+        if (listening) {
+          clearTimeout(timer)
+          resolve({ child, url: listening[1]!, logs, stderr: () => stderr, exited })
+        }
+      }
+    })
+    void exited.then(({ code }) => {
+      clearTimeout(timer)
+      reject(new Error(`service exited with ${code} before listening; stderr: ${stderr}`))
+    })
+  })
+}
