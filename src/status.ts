@@ -1,24 +1,13 @@
 // Scan status from Kismet's datasources (SPEC 5.3, KISMET-API.md 3.6).
 import type { ScanStatusData } from './events.js'
 import type { KismetDatasource } from './kismet/wire.js'
+import { parseChannel } from './kismet/mapping.js'
 
 /** A source is capturing when it runs, is not paused and is not in error. */
 function isCapturing(source: KismetDatasource): boolean {
   return Boolean(source['kismet.datasource.running']) &&
     !source['kismet.datasource.paused'] &&
     !source['kismet.datasource.error']
-}
-
-/**
- * The leading channel number of a Kismet channel string ("6" -> 6, "6HT40+" -> 6,
- * "36VHT80" -> 36); undefined for "", for anything without a leading number, and for 0.
- */
-export function parseChannelNumber(channel: unknown): number | undefined {
-  if (typeof channel !== 'string') return undefined
-  const match = /^\s*(\d+)/.exec(channel)
-  if (!match?.[1]) return undefined
-  const value = Number(match[1])
-  return value > 0 ? value : undefined
 }
 
 /**
@@ -41,8 +30,8 @@ export function deriveScanStatus(sources: readonly KismetDatasource[], devicesFo
     const packets = source['kismet.datasource.num_packets']
     if (typeof packets === 'number' && Number.isFinite(packets) && packets > 0) packetsProcessed += packets
     if (capturing && !source['kismet.datasource.hopping']) {
-      const channel = parseChannelNumber(source['kismet.datasource.channel'])
-      if (channel !== undefined) lockedChannels.add(channel)
+      const channel = parseChannel(source['kismet.datasource.channel'])
+      if (channel !== null) lockedChannels.add(channel)
     }
   }
 

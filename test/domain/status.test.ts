@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import type { KismetDatasource } from '../../src/kismet/wire.js'
-import { deriveScanStatus, parseChannelNumber } from '../../src/status.js'
+import { deriveScanStatus } from '../../src/status.js'
 
 // Real /datasource/all_sources.json answers captured from Kismet (see its README).
 const FIXTURES = process.env.KISMET_FIXTURES ?? '/work/shared/kismet-fixtures'
@@ -89,21 +89,4 @@ t.test('currentChannel omitted when not known or ambiguous', async (t) => {
   t.notOk('currentChannel' in channelOf([locked('6', { 'kismet.datasource.error': 1 })]), 'a failed source hears nothing')
   t.equal(channelOf([locked('6'), locked('6HT20')]).currentChannel, 6, 'two sources on the same channel agree')
   t.equal(channelOf([locked('6', { 'kismet.datasource.running': 0 }), locked('11')]).currentChannel, 11, 'a stopped source does not count')
-})
-
-t.test('parseChannelNumber', async (t) => {
-  const cases: [unknown, number | undefined][] = [
-    ['6', 6],
-    ['6HT40+', 6],
-    ['6HT40-', 6],
-    ['36VHT80', 36],
-    ['165', 165],
-    [' 11', 11],
-    ['', undefined],
-    ['HT40', undefined],
-    ['0', undefined],
-    [0, undefined],
-    [undefined, undefined],
-  ]
-  for (const [input, expected] of cases) t.equal(parseChannelNumber(input), expected, JSON.stringify(input))
 })
