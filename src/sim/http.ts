@@ -32,6 +32,19 @@ function maskSecrets(url: string): string {
   return url.replace(/([?&](?:KISMET|password)=)[^&]*/gi, '$1***')
 }
 
+/**
+ * The request target as a URL. Kismet collapses repeated slashes in incoming paths
+ * (KISMET-API.md 3.2), so "//devices/..." is "/devices/...", never a host name.
+ */
+function requestUrl(target: string): URL {
+  const queryAt = target.indexOf('?')
+  const path = (queryAt < 0 ? target : target.slice(0, queryAt)).replace(/\/{2,}/g, '/')
+  const url = new URL('http://kismet.invalid/')
+  url.pathname = path.startsWith('/') ? path : `/${path}`
+  if (queryAt >= 0) url.search = target.slice(queryAt)
+  return url
+}
+
 export class SimHttp {
   readonly stats: SimStats = { requests: 0, bytesSent: 0, byPath: {}, cpuMs: 0 }
   readonly requestLog: SimRequestLogEntry[] = []
@@ -137,7 +150,7 @@ export class SimHttp {
     res.sendDate = false
     const started = performance.now()
     const method = req.method ?? 'GET'
-    const url = new URL(req.url ?? '/', 'http://kismet.invalid')
+    const url = requestUrl(req.url ?? '/')
     const body = await readBody(req)
     if (this.#latencyMs > 0) await this.#delay(this.#latencyMs)
     const latency = this.#latencyMs
