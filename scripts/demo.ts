@@ -1,0 +1,244 @@
+// npm run demo: kismet-ws against a simulated Kismet, no Wi-Fi hardware needed.
+//
+// Starts the Kismet simulator (src/sim) on a free loopback port with a random API key,
+// gives it a life (signals drift every second, a device appears or leaves every few
+// seconds, an alert now and then), starts the service wired to it as a child process
+// (`node --import tsx src/server.ts`, as `npm run dev` would), shows the service's log
+// readably and prints the URLs to open. Ctrl-C (or SIGTERM) stops both.
+//
+// Settings (environment):
+//   PORT           service port (default 8001; 0 = any free port)
+//   HOST           service bind address (default 127.0.0.1 here: the demo is for this machine)
+//   API_TOKEN      passed to the service; the example client then needs it too
+//   LOG_LEVEL      service log level (default info)
+//   DEMO_DEVICES   simulated devices at start (default 60)
+//   DEMO_TICK_MS   simulator step (default 1000)
+//   DEMO_SEED      simulator seed (default random; printed, so a run can be replayed)
+import { spawn } from 'node:child_process'
+import { randomBytes, randomInt } from 'node:crypto'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { KismetSimulator } from '../src/sim/simulator.js'
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const STOP_LIMIT_MS = 12_000
+
+function setting(name: string, fallback: number, min = 0): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min) {
+    process.stderr.write(`demo: ${name} must be a whole number >= ${min} (got "${raw}")\n`)
+    process.exit(2)
+  }
+  return value
+}
+
+const port = setting('PORT', 8001)
+const host = process.env['HOST'] || '127.0.0.1'
+const deviceCount = setting('DEMO_DEVICES', 60)
+const tickMs = setting('DEMO_TICK_MS', 1000, 10)
+const seed = setting('DEMO_SEED', randomInt(1, 1_000_000))
+const logLevel = process.env['LOG_LEVEL'] || 'info'
+const apiToken = process.env['API_TOKEN']
+
+// ---- output ----------------------------------------------------------------------------
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`)
+}
+
+function clockTime(epochMs?: unknown): string {
+  const date = typeof epochMs === 'number' ? new Date(epochMs) : new Date()
+  return date.toTimeString().slice(0, 8)
+}
+
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }
+const requests = new Map<unknown, string>()
+
+/** One pino JSON line of the service, as a person reads it; other lines as they are. */
+function renderServiceLine(line: string): string | undefined {
+  if (line.trim() === '') return undefined
+  let entry: Record<string, unknown>
+  try {
+    const parsed: unknown = JSON.parse(line)
+    if (typeof parsed !== 'object' || parsed === null) return `         kismet-ws  ${line}`
+    entry = parsed as Record<string, unknown>
+  } catch {
+    return `         kismet-ws  ${line}`
+  }
+  const message = String(entry['msg'] ?? '')
+  // Fastify logs two lines per request; show one: "GET /health -> 200 (1 ms)".
+  if (message === 'incoming request') {
+    const req = entry['req'] as { method?: string; url?: string } | undefined
+    requests.set(entry['reqId'], `${req?.method ?? '?'} ${req?.url ?? '?'}`)
+    return undefined
+  }
+  let text = message
+  if (message === 'request completed') {
+    const status = (entry['res'] as { statusCode?: number } | undefined)?.statusCode
+    const ms = typeof entry['responseTime'] === 'number' ? Math.round(entry['responseTime']) : undefined
+    text = `${requests.get(entry['reqId']) ?? 'request'} -> ${status ?? '?'}${ms === undefined ? '' : ` (${ms} ms)`}`
+    requests.delete(entry['reqId'])
+  }
+  const err = entry['err'] as { message?: string } | undefined
+  if (err?.message && !text.includes(err.message)) text += `: ${err.message}`
+  const level = LEVELS[Number(entry['level'])] ?? 'INFO'
+  return `${clockTime(entry['time'])} ${level.padEnd(5)} kismet-ws  ${text}`
+}
+
+function pipeLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buffered = ''
+  stream.setEncoding('utf8')
+  stream.on('data', (chunk: string) => {
+    buffered += chunk
+    const lines = buffered.split('\n')
+    buffered = lines.pop() ?? ''
+    for (const line of lines) onLine(line)
+  })
+  stream.on('end', () => {
+    if (buffered !== '') onLine(buffered)
+  })
+}
+
+function banner(serviceUrl: string, simUrl: string, apiKey: string): void {
+  const shown = serviceUrl.replace('://0.0.0.0:', '://localhost:').replace('://[::]:', '://localhost:')
+  const clientCommand = `${apiToken ? 'API_TOKEN=<your API_TOKEN> ' : ''}npm run example:ws-client -- ${shown}`
+  out('')
+  out('================================================================================')
+  out(` kismet-ws demo: the service is streaming a simulated Kismet (${deviceCount} devices)`)
+  out('')
+  out(`   Socket.IO         ${shown}   (path /socket.io; topics devices, alerts, system, scan)`)
+  out(`   API docs          ${shown}/docs`)
+  out(`   Status            ${shown}/api/kismet/ws/status`)
+  out(`   Health            ${shown}/health`)
+  out(`   Simulated Kismet  ${simUrl}   (API key ${apiKey}, seed ${seed})`)
+  out('')
+  out(' See the live events in another terminal:')
+  out(`   ${clientCommand}`)
+  if (apiToken) out(' (API_TOKEN is set: REST calls need "Authorization: Bearer <token>", /health excepted)')
+  out('')
+  out(' A device appears or leaves every few seconds, signals drift, an alert comes now')
+  out(` and then (devices are reported gone ${DEVICE_TTL_S} s after they were last heard).`)
+  out(' Ctrl-C stops the demo.')
+  out('================================================================================')
+  out('')
+}
+
+// ---- the simulated Kismet and its life ---------------------------------------------------
+
+/** Devices unseen this long are reported gone: short, so a departure shows within the demo. */
+const DEVICE_TTL_S = 30
+
+const apiKey = randomBytes(16).toString('hex').toUpperCase()
+const sim = new KismetSimulator({ apiKey, devices: deviceCount, seed })
+const simUrl = await sim.listen(0, '127.0.0.1')
+
+let ticks = 0
+/** One step: signals drift (tick), and on a fixed rhythm one device arrives, one leaves, an alert. */
+function live(): void {
+  ticks += 1
+  try {
+    sim.tick({ join: 0, leave: 0, alert: 0 })
+    if (ticks % 5 === 1) sim.addDevice()
+    if (ticks % 5 === 3) {
+      const clients = sim.devices().filter((device) => device.ssid === null)
+      const leaving = clients[randomInt(0, Math.max(1, clients.length))]
+      if (leaving) sim.removeDevice(leaving.key)
+    }
+    if (ticks % 30 === 10) sim.raiseAlert()
+  } catch (error) {
+    out(`${clockTime()} WARN  demo       simulator step failed: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+const ticker = setInterval(live, tickMs)
+
+out(`${clockTime()} INFO  demo       simulated Kismet with ${sim.devices().length} devices at ${simUrl}; starting kismet-ws`)
+
+// ---- the service -------------------------------------------------------------------------
+
+const childEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  PORT: String(port),
+  HOST: host,
+  KISMET_ENABLED: 'true',
+  KISMET_API_URL: simUrl,
+  KISMET_API_KEY: apiKey,
+  POLL_INTERVAL_MS: '1000',
+  DEVICE_TTL_S: String(DEVICE_TTL_S),
+  LOG_LEVEL: logLevel,
+}
+// The simulator takes the API key; a login from the caller's environment would not match.
+delete childEnv['KISMET_USER']
+delete childEnv['KISMET_PASSWORD']
+
+// Its own process group: Ctrl-C reaches the demo only, which then stops the service with
+// one SIGTERM (a second signal would make the service exit at once, with status 1).
+const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  cwd: REPO,
+  env: childEnv,
+  stdio: ['ignore', 'pipe', 'pipe'],
+  detached: true,
+})
+
+let listening = false
+pipeLines(child.stdout, (line) => {
+  const rendered = renderServiceLine(line)
+  if (rendered !== undefined) out(rendered)
+  const match = /Server listening at (http:\/\/[^\s"]+)/.exec(line)
+  if (match && !listening) {
+    listening = true
+    banner(match[1]!, simUrl, apiKey)
+  }
+})
+pipeLines(child.stderr, (line) => {
+  if (line.trim() !== '') process.stderr.write(`         kismet-ws  ${line}\n`)
+})
+
+let stopping = false
+const childExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
+  child.once('exit', (code, signal) => resolveExit({ code, signal })),
+)
+
+async function finish(exitCode: number): Promise<never> {
+  clearInterval(ticker)
+  await sim.close().catch(() => undefined)
+  process.exit(exitCode)
+}
+
+void childExit.then(async ({ code, signal }) => {
+  if (stopping) return
+  // The service ended by itself: nothing left to show.
+  out(`${clockTime()} ERROR demo       kismet-ws exited (${signal ?? `status ${code}`}) ${listening ? '' : 'before listening'}`.trimEnd())
+  if (!listening && port !== 0) out(`                 if port ${port} is taken, run: PORT=${port + 1} npm run demo`)
+  await finish(1)
+})
+
+async function stop(signal: NodeJS.Signals): Promise<void> {
+  if (stopping) return
+  stopping = true
+  out(`${clockTime()} INFO  demo       ${signal}: stopping kismet-ws and the simulated Kismet`)
+  clearInterval(ticker)
+  let exitCode = 0
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => {
+      out(`${clockTime()} WARN  demo       kismet-ws did not stop within ${STOP_LIMIT_MS / 1000} s; killing it`)
+      child.kill('SIGKILL')
+    }, STOP_LIMIT_MS)
+    const { code, signal: childSignal } = await childExit
+    clearTimeout(timer)
+    if (code !== 0) {
+      out(`${clockTime()} WARN  demo       kismet-ws exited with ${childSignal ?? `status ${code}`}`)
+      exitCode = 1
+    }
+  }
+  await finish(exitCode)
+}
+
+process.once('SIGINT', () => void stop('SIGINT'))
+process.once('SIGTERM', () => void stop('SIGTERM'))
+// If the demo itself dies unexpectedly, do not leave the service running in its own group.
+process.once('exit', () => {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+})
