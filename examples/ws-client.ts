@@ -49,12 +49,21 @@ function say(line: string): void {
   process.stdout.write(`${clockTime()}  ${line}\n`)
 }
 
-/** `"HomeNet"` for an AP with an SSID, `<hidden>` for a hidden one, else the device's name. */
+/**
+ * What to call a device: an AP by its SSID (`"HomeNet"`, or `<hidden SSID>`); another
+ * device by its name when Kismet has one other than the MAC, else by the SSID it last
+ * probed for (`probes "HomeNet"`).
+ */
 function label(device: Record<string, unknown>): string {
   const ssid = device['ssid']
-  if (typeof ssid === 'string' && ssid.length > 0) return `"${text(ssid)}"`
-  if (ssid === '' && device['type'] === 'AP') return '<hidden SSID>'
-  return text(device['name'], '(no name)')
+  if (device['type'] === 'AP') {
+    if (typeof ssid === 'string' && ssid.length > 0) return `"${text(ssid)}"`
+    return ssid === '' ? '<hidden SSID>' : text(device['name'], '(no name)')
+  }
+  const name = device['name']
+  if (typeof name === 'string' && name.length > 0 && name.toUpperCase() !== String(device['mac']).toUpperCase()) return text(name)
+  if (typeof ssid === 'string' && ssid.length > 0) return `probes "${text(ssid, '?', 22)}"`
+  return '-'
 }
 
 function describeDevice(device: Record<string, unknown>): string {
