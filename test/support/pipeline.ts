@@ -1,0 +1,101 @@
+// A service wired to a Kismet simulator over real HTTP, with time under the test's control:
+// one ManualClock drives the simulator's clock, the poller's timers and the throttle. The
+// poll loop's own timers are set far out so a test runs cycles explicitly.
+import type { FastifyInstance } from 'fastify'
+import { ManualClock } from '../../src/clock.js'
+import type { AnyEnvelope, EventType, WifiDevice } from '../../src/events.js'
+import { KismetClient } from '../../src/kismet/client.js'
+import { KismetSimulator, type SimulatorOptions } from '../../src/sim/simulator.js'
+import { startApp, TEST_API_KEY, testEnv, type TestLike } from '../helper.js'
+
+export interface Pipeline {
+  clock: ManualClock
+  sim: KismetSimulator
+  app: FastifyInstance
+  url: string
+  /** Every envelope the pipeline published, in order. */
+  envelopes: AnyEnvelope[]
+  /** Envelopes published since the last call (device and alert events only unless asked). */
+  take(types?: EventType[]): AnyEnvelope[]
+  /** Runs one poll cycle now and waits for it. */
+  cycle(): Promise<void>
+  /** Moves time (simulator and service) forward, firing due throttle timers. */
+  advance(ms: number): void
+  /** The simulator's ground truth as a fresh full read shows it (devices within the TTL), by key. */
+  truth(): Promise<WifiDevice[]>
+}
+
+const HOUR = 3_600_000
+
+export async function startPipeline(
+  t: TestLike,
+  options: { sim?: SimulatorOptions; env?: Record<string, string> } = {},
+): Promise<Pipeline> {
+  const clock = new ManualClock()
+  const sim = new KismetSimulator({ apiKey: TEST_API_KEY, seed: 7, ...options.sim, clock: () => clock.now() })
+  const simUrl = await sim.listen()
+  t.teardown(() => sim.close())
+  const { app, url } = await startApp(t, {
+    clock,
+    env: testEnv({
+      KISMET_ENABLED: 'true',
+      KISMET_API_URL: simUrl,
+      KISMET_API_KEY: TEST_API_KEY,
+      POLL_INTERVAL_MS: String(HOUR),
+      HEARTBEAT_INTERVAL_MS: String(HOUR),
+      RETRY_DELAY_MS: String(HOUR),
+      KISMET_TIMEOUT_MS: '2000',
+      DEVICE_TTL_S: '300',
+      ...options.env,
+    }),
+  })
+  const envelopes: AnyEnvelope[] = []
+  app.events.subscribe((envelope) => envelopes.push(envelope))
+  let taken = 0
+  return {
+    clock,
+    sim,
+    app,
+    url,
+    envelopes,
+    take(types = ['device:update', 'signal:update', 'alert:new']) {
+      const fresh = envelopes.slice(taken)
+      taken = envelopes.length
+      return fresh.filter((e) => types.includes(e.type))
+    },
+    cycle: () => app.poller.runCycle(),
+    advance: (ms) => clock.advance(ms),
+    truth: () => groundTruth(simUrl, clock.now(), Number(options.env?.['DEVICE_TTL_S'] ?? 300)),
+  }
+}
+
+/** What a fresh, complete read of Kismet gives: the state the service must converge to. */
+export async function groundTruth(simUrl: string, nowMs: number, ttlS: number): Promise<WifiDevice[]> {
+  const client = new KismetClient({ baseUrl: simUrl, apiKey: TEST_API_KEY, timeoutMs: 5000 })
+  try {
+    const { devices } = await client.devicesSeenWithin(ttlS, Math.floor(nowMs / 1000))
+    return byKey(devices)
+  } finally {
+    client.close()
+  }
+}
+
+export function byKey(devices: WifiDevice[]): WifiDevice[] {
+  return [...devices].sort((a, b) => a.key.localeCompare(b.key))
+}
+
+/** A compact description of device and alert envelopes for exact sequence assertions. */
+export function describe(envelopes: AnyEnvelope[]): string[] {
+  return envelopes.map((e) => {
+    switch (e.type) {
+      case 'device:update':
+        return `${e.data.action} ${e.data.device.key}${e.data.changes ? ` ${Object.keys(e.data.changes).sort().join(',')}` : ''}`
+      case 'signal:update':
+        return `signal ${e.data.key}`
+      case 'alert:new':
+        return `alert ${e.data.alert.header} ${e.data.alert.id}`
+      default:
+        return e.type
+    }
+  })
+}
