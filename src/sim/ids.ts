@@ -28,10 +28,8 @@ export function normalizeMac(value: string): string {
  * 4202770D00000000_289EBA040A0 (28 characters), as in the fixtures.
  */
 export function deviceKeyForMac(mac: string): string {
-  const bytes = mac.split(':')
-  let value = 0n
-  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(parseInt(bytes[i] ?? '0', 16))
-  return `${DOT11_KEY_PREFIX}_${value.toString(16).toUpperCase()}`
+  const littleEndianHex = mac.toUpperCase().split(':').reverse().join('').replace(/^0+(?=.)/, '')
+  return `${DOT11_KEY_PREFIX}_${littleEndianHex}`
 }
 
 /**

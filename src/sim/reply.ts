@@ -29,8 +29,8 @@ export class Reply {
   #status = 0
   #bytes = 0
   #waitMs = 0
-  #pending: string[] = []
-  #pendingBytes = 0
+  /** Text not yet handed to the socket (flushed in ~64 kB chunks). */
+  #pending = ''
   /** The whole body, kept only while a `truncated` fault is pending. */
   #captured: string[] | null = null
 
@@ -85,25 +85,26 @@ export class Reply {
    */
   async jsonArray(items: Iterable<string>, wrap?: { before: string; after: string }): Promise<void> {
     this.#startJson(200)
-    if (wrap) await this.#write(wrap.before, true)
-    await this.#write('[', true)
+    this.#append(wrap ? `${wrap.before}[` : '[')
     let first = true
+    // Items are appended synchronously and flushed in ~64 kB chunks: one await per chunk, not per record.
     for (const item of items) {
-      await this.#write(first ? item : `,${item}`, true)
+      this.#append(first ? item : `,${item}`)
       first = false
+      if (this.#pending.length >= CHUNK_BYTES) await this.#flush()
     }
     const fault = this.#options.fault
     if (fault?.kind === 'huge' && this.filler) {
       const extra = this.filler()
-      while (this.#bytes + this.#pendingBytes < fault.bytes) {
+      while (this.#bytes + this.#pending.length < fault.bytes) {
         const next = extra.next()
         if (next.done) break
-        await this.#write(first ? next.value : `,${next.value}`, true)
+        this.#append(first ? next.value : `,${next.value}`)
         first = false
+        if (this.#pending.length >= CHUNK_BYTES) await this.#flush()
       }
     }
-    await this.#write(']', true)
-    if (wrap) await this.#write(wrap.after, true)
+    this.#append(wrap ? `]${wrap.after}` : ']')
     await this.#endJson(true)
   }
 
@@ -132,7 +133,7 @@ export class Reply {
       await this.#write(whole.slice(0, Math.max(1, Math.floor(whole.length / 2))) + TRUNCATION_TAIL, false)
     } else if (fault?.kind === 'huge' && this.#status === 200) {
       // Objects (and arrays without a filler) are padded with JSON whitespace: still valid JSON.
-      const missing = fault.bytes - this.#bytes - this.#pendingBytes
+      const missing = fault.bytes - this.#bytes - Buffer.byteLength(this.#pending)
       if (missing > 0 && (!streamedArray || this.filler === null)) await this.#pad(missing)
     }
     await this.#end()
@@ -148,27 +149,27 @@ export class Reply {
     }
   }
 
+  /** Adds JSON text to the answer (or to the captured copy while a truncation is pending). */
+  #append(text: string): void {
+    if (this.#captured !== null) this.#captured.push(text)
+    else this.#pending += text
+  }
+
   async #write(chunk: string | Buffer, capturable: boolean): Promise<void> {
-    if (capturable && this.#captured !== null && typeof chunk === 'string') {
-      this.#captured.push(chunk)
-      return
-    }
-    const text = typeof chunk === 'string' ? chunk : null
-    if (text === null) {
+    if (typeof chunk !== 'string') {
       await this.#flush()
-      await this.#send(chunk as Buffer)
+      await this.#send(chunk)
       return
     }
-    this.#pending.push(text)
-    this.#pendingBytes += Buffer.byteLength(text)
-    if (this.#pendingBytes >= CHUNK_BYTES) await this.#flush()
+    if (capturable) this.#append(chunk)
+    else this.#pending += chunk
+    if (this.#pending.length >= CHUNK_BYTES) await this.#flush()
   }
 
   async #flush(): Promise<void> {
     if (this.#pending.length === 0) return
-    const chunk = Buffer.from(this.#pending.join(''), 'utf8')
-    this.#pending = []
-    this.#pendingBytes = 0
+    const chunk = Buffer.from(this.#pending, 'utf8')
+    this.#pending = ''
     await this.#send(chunk)
   }
 

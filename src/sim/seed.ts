@@ -215,12 +215,14 @@ export function seedAccessPoint(ctx: SeedContext, macs: Set<string>, ssids: Set<
   }
 }
 
-/** A realistic client: associated to one of `aps`, probe-only, or (rarely) bridged/unclassified. */
-export function seedClient(ctx: SeedContext, macs: Set<string>, aps: readonly SimDevice[]): SimDevice {
+/**
+ * A realistic client: associated to one of `networks` (access points), probe-only, or
+ * (rarely) bridged/unclassified.
+ */
+export function seedClient(ctx: SeedContext, macs: Set<string>, networks: readonly SimDevice[]): SimDevice {
   const { prng } = ctx
   const vendor = prng.chance(0.6) ? prng.pick(CLIENT_VENDORS) : null
   const mac = freshMac(ctx, vendor, macs)
-  const networks = aps.filter((ap) => ap.type === 'Wi-Fi AP')
   const roll = prng.next()
   const kind = networks.length === 0 ? (roll < 0.9 ? 'probe' : 'device') : roll < 0.68 ? 'associated' : roll < 0.9 ? 'probe' : roll < 0.95 ? 'bridged' : 'device'
   const ap = kind === 'associated' || kind === 'bridged' ? prng.pick(networks) : null
@@ -263,8 +265,9 @@ export function seedDevices(ctx: SeedContext, count: number): SimDevice[] {
   const apCount = count === 0 ? 0 : Math.max(1, Math.round(count / 3))
   const aps: SimDevice[] = []
   for (let i = 0; i < apCount; i++) aps.push(seedAccessPoint(ctx, macs, ssids))
+  const networks = aps.filter((ap) => ap.type === 'Wi-Fi AP')
   const clients: SimDevice[] = []
-  for (let i = apCount; i < count; i++) clients.push(seedClient(ctx, macs, aps))
+  for (let i = apCount; i < count; i++) clients.push(seedClient(ctx, macs, networks))
   const byMac = new Map(aps.map((ap) => [ap.mac, ap]))
   for (const client of clients) {
     const ap = client.bssid === null ? undefined : byMac.get(client.bssid)
@@ -283,10 +286,10 @@ function kindOfInit(init: Partial<SimDevice>): boolean | null {
 }
 
 /** A device for addDevice(): `init` wins, everything else realistic and consistent with it. */
-export function deviceFromInit(ctx: SeedContext, init: Partial<SimDevice>, existingAps: readonly SimDevice[]): SimDevice {
+export function deviceFromInit(ctx: SeedContext, init: Partial<SimDevice>, networks: readonly SimDevice[]): SimDevice {
   const macs = new Set<string>()
   const wantsAp = kindOfInit(init) ?? ctx.prng.chance(1 / 3)
-  const base = wantsAp ? seedAccessPoint(ctx, macs, new Set()) : seedClient(ctx, macs, existingAps)
+  const base = wantsAp ? seedAccessPoint(ctx, macs, new Set()) : seedClient(ctx, macs, networks)
   const nowSec = ctx.nowSec
   // A device added now was just heard: times are the clock's, unless given.
   base.firstTime = nowSec

@@ -400,7 +400,7 @@ export class KismetSimulator {
     return {
       next: (): IteratorResult<DeviceEntry> => {
         const device = aps.length < 8 || this.#fakePrng.chance(1 / 3) ? seedAccessPoint(ctx, macs, ssids) : seedClient(ctx, macs, aps)
-        if (device.ssid !== null && aps.length < 64) aps.push(device)
+        if (device.type === 'Wi-Fi AP' && aps.length < 64) aps.push(device)
         return { done: false, value: { device, seq: 0, minSignal: device.signal, maxSignal: device.signal, locationTimeSec: device.lastTime } }
       },
     }
