@@ -138,9 +138,8 @@ export function toLocation(triplet: unknown, key = 'location'): Location | null 
   }
   const [lon, lat] = geopoint as [number, number]
   if (lon === 0 && lat === 0) return null
-  if (lat < -90 || lat > 90 || lon < -180 || lon > 180) {
-    throw new MappingError(`${key}.geopoint`, 'latitude or longitude out of range')
-  }
+  // A position off the globe is no position; the rest of the record is still good.
+  if (lat < -90 || lat > 90 || lon < -180 || lon > 180) return null
   // Kismet's fix: 0/1 none, 2 = 2D, 3 = 3D. A triplet without a fix key but with a real
   // position is taken as 2D: the position is there, its quality is not stated.
   const fix = optionalNumber(triplet, 'kismet.common.location.fix', 2)
