@@ -99,10 +99,11 @@ export const LOGDISABLED: Omit<SimAlert, 'hash' | 'timestamp'> = {
   phyId: 4294967295,
 }
 
-/** A realistic alert about `subjects` (random kind unless the caller names fields). */
-export function alertFromKind(prng: Prng, flavor: SimFlavor, subjects: AlertSubjects): Omit<SimAlert, 'hash' | 'timestamp'> {
+/** A realistic alert about `subjects`: of the kind named by `header` when known, else a random kind. */
+export function alertFromKind(prng: Prng, flavor: SimFlavor, subjects: AlertSubjects, header?: string): Omit<SimAlert, 'hash' | 'timestamp'> {
+  if (header === LOGDISABLED.header) return { ...LOGDISABLED }
   const kinds = ALERT_KINDS.filter((kind) => flavor === 'release-2025-09-R1' || !kind.releaseOnly)
-  const kind = prng.pick(kinds)
+  const kind = ALERT_KINDS.find((candidate) => candidate.header === header) ?? prng.pick(kinds)
   const macs = kind.macs(subjects, prng)
   return {
     header: kind.header,

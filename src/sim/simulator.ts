@@ -252,7 +252,7 @@ export class KismetSimulator {
   raiseAlert(init: Partial<SimAlert> = {}): SimAlert {
     const ap = this.#randomDevice((device) => device.type === 'Wi-Fi AP')
     const client = ap ? this.#randomClientOf(ap) : null
-    const base = alertFromKind(this.#prng, this.#profile.flavor, { ap, client })
+    const base = alertFromKind(this.#prng, this.#profile.flavor, { ap, client }, init.header)
     const timestamp = init.timestamp ?? this.#nextAlertTimestamp()
     const alert: SimAlert = { ...base, ...init, timestamp, hash: 0 }
     let hash = init.hash ?? alertHash(alert)
