@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { fixturesRoot } from '../support/fixtures.js'
 import type { KismetDatasource } from '../../src/kismet/wire.js'
 import { deriveScanStatus } from '../../src/status.js'
 
 // Real /datasource/all_sources.json answers captured from Kismet (see its README).
-const FIXTURES = process.env.KISMET_FIXTURES ?? '/work/shared/kismet-fixtures'
+const FIXTURES = fixturesRoot
 
 function fixture(path: string): KismetDatasource[] {
   return JSON.parse(readFileSync(join(FIXTURES, path), 'utf8')) as KismetDatasource[]
