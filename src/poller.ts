@@ -179,7 +179,8 @@ export class Poller {
         try {
           await this.#o.kismet.serverTime()
         } catch (error) {
-          if (!this.#stopped && !this.#inFlight) this.#fail(error)
+          // The next attempt waits for the backoff delay, not the poll interval.
+          if (!this.#stopped && !this.#inFlight) this.#scheduleCycle(this.#fail(error))
         }
       }
       this.#publishSystemStatus()
