@@ -195,3 +195,17 @@ t.test('KISMET_ENABLED=false: no request ever reaches Kismet', async (t) => {
   t.equal(p.app.poller.state, 'disabled')
   t.equal(p.sim.stats.requests, 0)
 })
+
+t.test('the heartbeat notices Kismet going away between polls and publishes the state', async (t) => {
+  const p = await startPipeline(t, { sim: { devices: 2 }, env: { HEARTBEAT_INTERVAL_MS: '30000' } })
+  await p.cycle()
+  t.equal(p.app.poller.state, 'connected')
+  await p.sim.goDown()
+  const backoff = new Promise<string>((resolve) => p.app.poller.onStateChange((state) => resolve(state)))
+  p.advance(30_000)
+  t.equal(await backoff, 'backoff')
+  p.advance(2000) // the system:status throttle window
+  const states = p.envelopes.flatMap((e) => (e.type === 'system:status' ? [e.data.kismet.state] : []))
+  t.equal(states.at(-1), 'backoff', 'system:status says so')
+  t.equal(p.app.stats.kismetErrors.unreachable, 1)
+})
