@@ -30,7 +30,8 @@ BUILD_STAGE=build
 RUNTIME_STAGE=runtime
 STOP_LIMIT_S=10
 
-say() { printf 'check-runtime: %s\n' "$*"; }
+elapsed() { local ms=$((($(date +%s%N) - STARTED_AT) / 1000000)); printf '%d.%01d s' $((ms / 1000)) $((ms % 1000 / 100)); }
+say() { printf 'check-runtime: [%s] %s\n' "$(elapsed)" "$*"; }
 fail() {
   printf 'check-runtime: FAIL: %s\n' "$*" >&2
   if [[ -n "${LOG:-}" && -s "${LOG:-}" ]]; then
@@ -43,7 +44,12 @@ fail() {
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kismet-ws-runtime.XXXXXX")
 SERVER_PID=
+BUILD_PID=
 cleanup() {
+  if [[ -n "$BUILD_PID" ]] && kill -0 "$BUILD_PID" 2>/dev/null; then
+    kill "$BUILD_PID" 2>/dev/null || true
+    wait "$BUILD_PID" 2>/dev/null || true
+  fi
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then kill -KILL "$SERVER_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
@@ -113,6 +119,7 @@ do_copy() {
   for src in "${sources[@]}"; do
     if [[ -n "$from" ]]; then
       [[ "$from" == "$BUILD_STAGE" ]] || fail "COPY --from=$from: only --from=$BUILD_STAGE is reproduced"
+      await_build
       [[ "$src" == /app/* ]] || fail "COPY --from=$BUILD_STAGE source must be under /app: $src"
       path=$from_root/${src#/app/}
     else
@@ -144,29 +151,42 @@ parse_exec() {
   ((${#EXEC[@]} > 0)) || fail "empty command: $json"
 }
 
-# ---- build stage ------------------------------------------------------------------------
-say "build stage: sources as the Dockerfile copies them, then its build commands"
-while IFS=$'\t' read -r op args; do
-  case "$op" in
-    FROM | ARG | LABEL) ;;
-    WORKDIR) [[ "$args" == /app ]] || fail "build stage WORKDIR must be /app (found $args)" ;;
-    ENV) ;;
-    COPY) do_copy "$args" "$BUILD_DIR" "" ;;
-    RUN)
-      if [[ "$args" =~ ^npm\ ci([[:space:]]|$) ]]; then
-        [[ -d "$REPO/node_modules" ]] || fail "run npm ci in $REPO first (the build stage reuses its node_modules)"
-        ln -s "$REPO/node_modules" "$BUILD_DIR/node_modules"
-      else
-        say "  RUN $args"
-        (cd "$BUILD_DIR" && bash -c "$args") >"$WORK/build.log" 2>&1 || {
-          cat "$WORK/build.log" >&2
-          fail "build stage command failed: RUN $args"
-        }
-      fi
-      ;;
-    *) fail "build stage: unsupported instruction $op (teach scripts/check-runtime-stage.sh)" ;;
-  esac
-done < <(stage_lines "$BUILD_STAGE")
+# ---- build stage (in the background, as BuildKit runs stages side by side) -------------
+build_stage() {
+  say "build stage: sources as the Dockerfile copies them, then its build commands"
+  while IFS=$'\t' read -r op args; do
+    case "$op" in
+      FROM | ARG | LABEL) ;;
+      WORKDIR) [[ "$args" == /app ]] || fail "build stage WORKDIR must be /app (found $args)" ;;
+      ENV) ;;
+      COPY) do_copy "$args" "$BUILD_DIR" "" ;;
+      RUN)
+        if [[ "$args" =~ ^npm\ ci([[:space:]]|$) ]]; then
+          [[ -d "$REPO/node_modules" ]] || fail "run npm ci in $REPO first (the build stage reuses its node_modules)"
+          ln -s "$REPO/node_modules" "$BUILD_DIR/node_modules"
+        else
+          say "  build: RUN $args"
+          (cd "$BUILD_DIR" && bash -c "$args") </dev/null >"$WORK/build.log" 2>&1 || {
+            cat "$WORK/build.log" >&2
+            fail "build stage command failed: RUN $args"
+          }
+        fi
+        ;;
+      *) fail "build stage: unsupported instruction $op (teach scripts/check-runtime-stage.sh)" ;;
+    esac
+  done < <(stage_lines "$BUILD_STAGE")
+  say "build stage done"
+}
+build_stage &
+BUILD_PID=$!
+# The runtime stage's first COPY --from=build waits here; a failed build has said why.
+await_build() {
+  [[ -n "$BUILD_PID" ]] || return 0
+  local status=0
+  wait "$BUILD_PID" || status=$?
+  BUILD_PID=
+  ((status == 0)) || exit 1
+}
 
 # ---- runtime stage ----------------------------------------------------------------------
 say "runtime stage: copies, production-only install, environment"
@@ -189,8 +209,8 @@ while IFS=$'\t' read -r op args; do
     COPY) do_copy "$args" "$APP_DIR" "$BUILD_DIR" ;;
     RUN)
       [[ "$args" =~ ^npm\ ci\ --omit=dev([[:space:]]|$) ]] || fail "runtime stage: unexpected RUN $args (only 'npm ci --omit=dev ...' is reproduced)"
-      say "  npm ci --omit=dev (instead of: RUN $args)"
-      (cd "$APP_DIR" && npm ci --omit=dev --prefer-offline --no-audit --no-fund) >"$WORK/npm.log" 2>&1 || {
+      say "  runtime: npm ci --omit=dev (instead of: RUN $args)"
+      (cd "$APP_DIR" && npm ci --omit=dev --prefer-offline --no-audit --no-fund) </dev/null >"$WORK/npm.log" 2>&1 || {
         cat "$WORK/npm.log" >&2
         fail "npm ci --omit=dev failed"
       }
@@ -205,6 +225,7 @@ while IFS=$'\t' read -r op args; do
     *) fail "runtime stage: unsupported instruction $op (teach scripts/check-runtime-stage.sh)" ;;
   esac
 done < <(stage_lines "$RUNTIME_STAGE")
+await_build
 
 [[ "$INSTALLED" == yes ]] || fail "the runtime stage does not install production dependencies (RUN npm ci --omit=dev)"
 [[ "$RUNTIME_USER" != root && "$RUNTIME_USER" != 0 && "$RUNTIME_USER" != 0:* ]] || fail "the runtime stage runs as root: add USER <unprivileged user>"
@@ -292,11 +313,11 @@ status=0
 wait "$SERVER_PID" || status=$?
 SERVER_PID=
 ((status == 0)) || fail "the service exited with status $status after SIGTERM (expected 0)"
+say "stopped with status 0"
 
 if grep -qE '"level":(50|60)' "$LOG"; then
   grep -E '"level":(50|60)' "$LOG" >&2
   fail "the service logged errors during a plain start and stop"
 fi
 
-elapsed_ms=$((($(date +%s%N) - STARTED_AT) / 1000000))
-say "OK: production-only install starts as $who, passes its HEALTHCHECK, reports Kismet unreachable, exits 0 on SIGTERM ($((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s)"
+say "OK: production-only install starts as $who, passes its HEALTHCHECK, reports Kismet unreachable, exits 0 on SIGTERM (in $(elapsed))"
