@@ -295,8 +295,8 @@ function main(): void {
     // Nothing else holds the loop; this is a guard in case a transport lingers.
     setTimeout(() => process.exit(), 1000).unref()
   }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
 }
 
 main()

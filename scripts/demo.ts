@@ -203,6 +203,7 @@ const childExit = new Promise<{ code: number | null; signal: NodeJS.Signals | nu
 async function finish(exitCode: number): Promise<never> {
   clearInterval(ticker)
   await sim.close().catch(() => undefined)
+  if (exitCode === 0) out(`${clockTime()} INFO  demo       stopped`)
   process.exit(exitCode)
 }
 
@@ -236,8 +237,10 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   await finish(exitCode)
 }
 
-process.once('SIGINT', () => void stop('SIGINT'))
-process.once('SIGTERM', () => void stop('SIGTERM'))
+// `on`, not `once`: under `npm run demo` a Ctrl-C arrives twice (from the terminal and
+// forwarded by npm); the second must not kill the demo with the service still running.
+process.on('SIGINT', () => void stop('SIGINT'))
+process.on('SIGTERM', () => void stop('SIGTERM'))
 // If the demo itself dies unexpectedly, do not leave the service running in its own group.
 process.once('exit', () => {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
