@@ -24,7 +24,18 @@ export default fp(
   async (app) => {
     const { config, clock, stats, envelopes, events } = app
     const tracker = new DeviceTracker({ ttlMs: config.DEVICE_TTL_S * 1000 })
-    const throttle = new EventThrottle({ clock, factory: envelopes, publish: (envelope) => events.publish(envelope), stats })
+    const throttle = new EventThrottle({
+      clock,
+      factory: envelopes,
+      publish: (envelope) => events.publish(envelope),
+      stats,
+      windows: {
+        deviceUpdateMs: config.THROTTLE_DEVICE_UPDATE_MS,
+        signalMs: config.THROTTLE_SIGNAL_MS,
+        scanMs: config.THROTTLE_SCAN_MS,
+        systemMs: config.THROTTLE_SYSTEM_MS,
+      },
+    })
     const poller = new Poller({
       kismet: app.kismet,
       tracker,

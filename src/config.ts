@@ -28,6 +28,10 @@ export const ConfigSchema = Type.Object({
   MAX_RETRIES: Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'a whole number from 1 to 20' }),
   DEVICE_TTL_S: Type.Integer({ minimum: 1, default: 300, description: 'a whole number of seconds, 1 or more' }),
   KISMET_TIMEOUT_MS: positiveMs(10000, 'request timeout'),
+  THROTTLE_DEVICE_UPDATE_MS: Type.Integer({ minimum: 0, default: 500, description: 'a whole number of milliseconds, 0 (no throttling) or more' }),
+  THROTTLE_SIGNAL_MS: Type.Integer({ minimum: 0, default: 250, description: 'a whole number of milliseconds, 0 (no throttling) or more' }),
+  THROTTLE_SCAN_MS: Type.Integer({ minimum: 0, default: 1000, description: 'a whole number of milliseconds, 0 (no throttling) or more' }),
+  THROTTLE_SYSTEM_MS: Type.Integer({ minimum: 0, default: 2000, description: 'a whole number of milliseconds, 0 (no throttling) or more' }),
   API_TOKEN: Type.Optional(Type.String({ minLength: 8, description: 'a token of at least 8 characters' })),
 })
 

@@ -30,6 +30,10 @@ t.test('every variable has its documented default', async (t) => {
       MAX_RETRIES: 5,
       DEVICE_TTL_S: 300,
       KISMET_TIMEOUT_MS: 10000,
+      THROTTLE_DEVICE_UPDATE_MS: 500,
+      THROTTLE_SIGNAL_MS: 250,
+      THROTTLE_SCAN_MS: 1000,
+      THROTTLE_SYSTEM_MS: 2000,
     },
   )
 })
@@ -60,6 +64,7 @@ const badValues: Array<[string, string, RegExp]> = [
   ['KISMET_ENABLED', 'maybe', /KISMET_ENABLED="maybe" is invalid: expected true or false/],
   ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud" is invalid: expected one of/],
   ['DEVICE_TTL_S', '0', /DEVICE_TTL_S="0" is invalid/],
+  ['THROTTLE_SIGNAL_MS', 'fast', /THROTTLE_SIGNAL_MS="fast" is invalid/],
 ]
 
 for (const [name, value, expected] of badValues) {
