@@ -286,7 +286,7 @@ export class Poller {
       this.#o.log.warn(
         { kismet: this.#o.settings.kismetUrl, kind: kismetError.kind, retryInMs: delay },
         `Kismet is not reachable at ${this.#o.settings.kismetUrl} (${reason}). Retrying in ${Math.round(delay / 1000)} s, ` +
-          'with a growing delay. The service keeps serving clients meanwhile. ' +
+          'with a growing delay. The service keeps serving clients meanwhile; set KISMET_API_URL if Kismet runs elsewhere. ' +
           'To see kismet-ws working without a Kismet, run `npm run demo` (simulated Kismet).',
       )
     } else {

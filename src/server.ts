@@ -35,6 +35,8 @@ async function main(): Promise<void> {
     },
     // Socket.IO keeps connections open; Fastify must not wait for them on close.
     forceCloseConnections: true,
+    // Health checks and metric scrapes would flood the log; failures are logged by the error handler.
+    disableRequestLogging: true,
   })
 
   try {
