@@ -193,6 +193,10 @@ t.test('faults', async (t) => {
   t.equal((await h.get('/system/status.json')).status, 500)
   t.equal((await h.get('/system/status.json')).status, 200, 'times: 2 applies twice')
 
+  h.sim.setFault({ kind: 'status', status: 404 }, { times: 1 })
+  const missing = await h.get('/system/status.json')
+  t.same([missing.status, missing.headers['content-length']], [404, '165'], "a 404 is Kismet's own page")
+
   h.sim.setFault({ kind: 'status', status: 503 }, { paths: /^\/alerts\// })
   t.equal((await h.get('/alerts/all_alerts.json')).status, 503)
   t.equal((await h.get('/system/timestamp.json')).status, 200, 'only matching paths')

@@ -9,6 +9,8 @@ export interface ServiceProcess {
   /** Every log line so far (JSON lines parsed where possible). */
   logs: Array<Record<string, unknown>>
   stderr: () => string
+  /** Resolves with the first log message (msg) matching `pattern`, already logged or to come. */
+  waitForLog: (pattern: RegExp, timeoutMs?: number) => Promise<string>
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
@@ -19,7 +21,24 @@ export function startServiceProcess(t: TestLike, env: Record<string, string> = {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const logs: Array<Record<string, unknown>> = []
+  const logWaiters = new Set<(message: string) => void>()
   let stderr = ''
+  const waitForLog = (pattern: RegExp, timeoutMs = 10_000) =>
+    new Promise<string>((resolve, reject) => {
+      const seen = logs.map((l) => String(l['msg'] ?? '')).find((m) => pattern.test(m))
+      if (seen !== undefined) return resolve(seen)
+      const timer = setTimeout(() => {
+        logWaiters.delete(check)
+        reject(new Error(`no log line matching ${pattern} within ${timeoutMs} ms`))
+      }, timeoutMs)
+      const check = (message: string) => {
+        if (!pattern.test(message)) return
+        clearTimeout(timer)
+        logWaiters.delete(check)
+        resolve(message)
+      }
+      logWaiters.add(check)
+    })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
@@ -42,10 +61,11 @@ export function startServiceProcess(t: TestLike, env: Record<string, string> = {
           entry = { msg: line }
         }
         logs.push(entry)
+        for (const check of logWaiters) check(String(entry['msg'] ?? ''))
         const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(String(entry['msg'] ?? ''))
         if (listening) {
           clearTimeout(timer)
-          resolve({ child, url: listening[1]!, logs, stderr: () => stderr, exited })
+          resolve({ child, url: listening[1]!, logs, stderr: () => stderr, waitForLog, exited })
         }
       }
     })
