@@ -169,10 +169,8 @@ export class SimHttp {
 
     if (fault?.kind === 'unauthorized') reply.page(401, UNAUTHORIZED_PAGE)
     else if (fault?.kind === 'garbage') await reply.text(200, this.#garbageBody())
-    else if (fault?.kind === 'status') {
-      if (fault.status === 500) await reply.text(500, 'ERROR: simulated server failure\n')
-      else reply.page(fault.status, statusPage(fault.status))
-    } else if (candidates.length === 0) reply.page(404, notFoundPage(path ?? url.pathname))
+    else if (fault?.kind === 'status') await this.#statusFault(fault.status, path ?? url.pathname, reply)
+    else if (candidates.length === 0) reply.page(404, notFoundPage(path ?? url.pathname))
     else if (!target) reply.page(405, WRONG_METHOD_PAGE)
     else await this.#serve(target, req, url, body, path ?? '', reply)
 
@@ -191,6 +189,15 @@ export class SimHttp {
     reply.setCookie = auth.setCookie
     const { command, vars } = parseCommand(req.method ?? 'GET', req.headers['content-type'], body, url.searchParams)
     await runRoute(target, { backend, reply, params: matchRoute(target, path.split('/').filter((s) => s !== '')) ?? {}, command, vars, path, role: auth.role })
+  }
+
+  /** An injected status: Kismet's own answer where it has one, else a plain page (a proxy's). */
+  async #statusFault(status: number, path: string, reply: Reply): Promise<void> {
+    if (status === 500) await reply.text(500, 'ERROR: simulated server failure\n')
+    else if (status === 401) reply.page(401, UNAUTHORIZED_PAGE)
+    else if (status === 404) reply.page(404, notFoundPage(path))
+    else if (status === 405) reply.page(405, WRONG_METHOD_PAGE)
+    else reply.page(status, statusPage(status))
   }
 
   #garbageBody(): Buffer {

@@ -420,13 +420,14 @@ export class KismetSimulator {
       openConnections: () => this.#http.openConnections,
       fakeDevices: () => this.#fakeDevices(),
       deviceContext: (): DeviceRenderContext => {
-        const source = this.#datasources[0] ?? this.#datasource({}, 0)
+        // Devices are seen by the first source; with none configured, the template's source stands in.
+        const source = this.#datasources[0]
         let sourceRecord: JsonObject | null = null
         return {
           profile,
           serverUuid: this.#serverUuid,
-          seenByUuid: source.uuid,
-          seenBySource: () => (sourceRecord ??= renderDatasource(profile, source, 0, this.#nowSec())),
+          seenByUuid: source?.uuid ?? String(profile.templates.datasource['kismet.datasource.uuid']),
+          seenBySource: () => (sourceRecord ??= source ? renderDatasource(profile, source, 0, this.#nowSec()) : profile.templates.datasource),
           clientsOf: (mac) => {
             const out: Array<[string, string]> = []
             for (const key of store.clientsOf(mac)) {
