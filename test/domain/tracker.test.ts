@@ -1,28 +1,8 @@
 import t from 'tap'
+import { deviceWithKey as device, T0 } from '../support/devices.js'
 import type { WifiDevice } from '../../src/events.js'
 import { DeviceTracker, diffDevices, type TrackerEvent } from '../../src/tracker.js'
 
-const T0 = 1_795_629_789_000
-
-const device = (key: string, overrides: Partial<WifiDevice> = {}): WifiDevice => ({
-  key,
-  mac: `AA:BB:CC:00:00:${key.slice(-2).padStart(2, '0')}`,
-  name: `net-${key}`,
-  ssid: `net-${key}`,
-  type: 'AP',
-  manufacturer: 'Acme',
-  channel: 6,
-  frequency: 2437,
-  signal: -60,
-  encryption: 'WPA2-PSK',
-  firstSeen: T0 - 60_000,
-  lastSeen: T0,
-  packets: 100,
-  dataBytes: 5000,
-  clients: 0,
-  location: null,
-  ...overrides,
-})
 
 const kinds = (events: TrackerEvent[]) => events.map((e) => `${e.kind}:${e.device.key}`)
 
