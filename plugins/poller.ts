@@ -60,7 +60,11 @@ export default fp(
     app.decorate('poller', poller)
     app.addHook('onReady', async () => poller.start())
     app.addHook('onClose', async () => {
-      await poller.stop()
+      // A cycle waiting on a slow Kismet must not hold the shutdown (KISMET_TIMEOUT_MS can
+      // exceed the 10 s allowed): stop the loop, then abort its requests, then wait for it.
+      const stopped = poller.stop()
+      app.kismet.close()
+      await stopped
       throttle.close()
     })
   },

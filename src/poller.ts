@@ -246,7 +246,8 @@ export class Poller {
         'poll cycle',
       )
     } catch (error) {
-      nextDelay = this.#fail(error)
+      // A cycle aborted by stop() is no Kismet failure: nothing to log or publish.
+      if (!this.#stopped) nextDelay = this.#fail(error)
     } finally {
       this.#o.stats.polls += 1
       this.#running = false
