@@ -148,12 +148,12 @@ export class SimHttp {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.sendDate = false
-    const started = performance.now()
     const method = req.method ?? 'GET'
     const url = requestUrl(req.url ?? '/')
     const body = await readBody(req)
     if (this.#latencyMs > 0) await this.#delay(this.#latencyMs)
-    const latency = this.#latencyMs
+    // The simulator's own work starts here (not counting the upload or injected latency).
+    const started = performance.now()
 
     const prefix = this.#options.prefix
     const path = prefix === '' ? url.pathname : url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : null
@@ -175,7 +175,7 @@ export class SimHttp {
     else await this.#serve(target, req, url, body, path ?? '', reply)
 
     const routeName = target?.pattern ?? (candidates.length === 0 ? '(not found)' : '(wrong method)')
-    this.#record(method, maskSecrets(req.url ?? '/'), routeName, reply, performance.now() - started - reply.waitMs - latency)
+    this.#record(method, maskSecrets(req.url ?? '/'), routeName, reply, performance.now() - started - reply.waitMs)
   }
 
   async #serve(target: Route, req: IncomingMessage, url: URL, body: Buffer, path: string, reply: Reply): Promise<void> {
