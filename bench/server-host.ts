@@ -1,0 +1,214 @@
+// A server in its own process, driven over IPC:
+// - `startService`: the real kismet-ws app (src/app.ts with every plugin and route, as
+//   src/server.ts builds it, logger off) — for fan-out, memory and new-device latency;
+// - `startBare`: a plain `new Server(httpServer)` Socket.IO server whose only logic is
+//   joining the room a client subscribes to — the fan-out baseline.
+// `drive` publishes device:update envelopes at an exact rate: on the service through
+// app.events (Broadcaster -> io.to('devices').emit('event', envelope)), on the bare server
+// straight to io.to('devices').emit('event', envelope). `mem` reports memory after GC.
+//
+// Alternatives measured for the report (never part of the service): `batched` delivery,
+// where a client opts in at subscribe and gets one 'events' packet carrying the envelopes
+// published in the same tick instead of one packet per envelope.
+import { createServer, type Server as HttpServer } from 'node:http'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { Server } from 'socket.io'
+import app from '../src/app.js'
+import { EnvelopeFactory } from '../src/envelope.js'
+import type { AnyEnvelope, WifiDevice } from '../src/events.js'
+import { cpuMs, serve, sleep } from './lib/ipc.js'
+
+let service: FastifyInstance | undefined
+let bare: { http: HttpServer; io: Server; factory: EnvelopeFactory } | undefined
+/** Sockets that asked for batched delivery join this room instead of 'devices'. */
+const BATCH_ROOM = 'devices:batched'
+
+function gc(): void {
+  const collect = (globalThis as { gc?: () => void }).gc
+  if (!collect) throw new Error('run with --expose-gc')
+  collect()
+  collect()
+}
+
+/** A realistic device for the fan-out stream (about 350 bytes of JSON). */
+function device(i: number): WifiDevice {
+  const hex = (n: number) => n.toString(16).padStart(2, '0').toUpperCase()
+  const mac = `A4:${hex((i >> 16) & 255)}:${hex((i >> 8) & 255)}:${hex(i & 255)}:5C:${hex(i % 251)}`
+  const ap = i % 3 === 0
+  return {
+    key: `4202770D00000000_${mac.replaceAll(':', '')}0000`.slice(0, 29),
+    mac,
+    name: ap ? `Network-${i}` : mac,
+    ssid: ap ? `Network-${i}` : null,
+    type: ap ? 'AP' : 'Client',
+    manufacturer: ['Apple', 'Samsung Electronics Co.,Ltd', 'Intel Corporate', 'TP-LINK TECHNOLOGIES CO.,LTD.'][i % 4]!,
+    channel: [1, 6, 11, 36, 44][i % 5]!,
+    frequency: [2412, 2437, 2462, 5180, 5220][i % 5]!,
+    signal: -40 - (i % 50),
+    encryption: ap ? 'WPA2-PSK' : null,
+    firstSeen: 1_795_629_000_000,
+    lastSeen: 1_795_629_789_000,
+    packets: 1000 + i,
+    dataBytes: 250_000 + i * 13,
+    ...(ap ? { clients: i % 7 } : { bssid: `A4:00:00:00:5C:${hex(i % 251)}` }),
+  }
+}
+
+const POOL = Array.from({ length: 2000 }, (_, i) => device(i))
+
+function updateData(n: number) {
+  const base = POOL[n % POOL.length]!
+  const changed: WifiDevice = { ...base, name: `${base.name}`, channel: [1, 6, 11, 36, 44][n % 5]!, lastSeen: Date.now(), packets: base.packets + n }
+  return { device: changed, action: 'update' as const, changes: { channel: changed.channel, lastSeen: changed.lastSeen, packets: changed.packets } }
+}
+
+/** Joins the bench's batched room on request (both servers), leaving the per-event room. */
+function attachBatchOptIn(io: Server): void {
+  io.on('connection', (socket) => {
+    socket.on('bench:batched', (ack?: (v: unknown) => void) => {
+      void socket.leave('devices')
+      void socket.join(BATCH_ROOM)
+      if (typeof ack === 'function') ack({ ok: true })
+    })
+  })
+}
+
+serve(
+  {
+    async startService(args: { env: Record<string, string>; recoveryWindowMs?: number }) {
+      const instance = Fastify({ logger: false, forceCloseConnections: true })
+      await instance.register(app, {
+        env: { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...args.env },
+        ...(args.recoveryWindowMs !== undefined && { socket: { recoveryWindowMs: args.recoveryWindowMs } }),
+      })
+      await instance.ready()
+      attachBatchOptIn(instance.io as unknown as Server)
+      const url = await instance.listen({ port: 0, host: '127.0.0.1' })
+      service = instance
+      return { url }
+    },
+
+    async startBare() {
+      const http = createServer()
+      const io = new Server(http)
+      io.on('connection', (socket) => {
+        socket.on('subscribe', (topics: unknown, ack?: (v: unknown) => void) => {
+          const list = (Array.isArray(topics) ? topics : [topics]).filter((t): t is string => typeof t === 'string')
+          void socket.join(list)
+          if (typeof ack === 'function') ack({ ok: true, topics: list })
+        })
+      })
+      attachBatchOptIn(io)
+      await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()))
+      bare = { http, io, factory: new EnvelopeFactory() }
+      return { url: `http://127.0.0.1:${(http.address() as { port: number }).port}` }
+    },
+
+    /** Memory after a full GC, with what the service holds. */
+    mem() {
+      gc()
+      const m = process.memoryUsage()
+      const adapter = service?.io.of('/').adapter as unknown as { packets?: unknown[] } | undefined
+      return {
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
+        external: m.external,
+        arrayBuffers: m.arrayBuffers,
+        tracked: service?.tracker.size ?? 0,
+        recoveryPackets: adapter?.packets?.length ?? 0,
+      }
+    },
+
+    /** Drops the connection-state-recovery buffer (to tell its share of the heap). */
+    dropRecoveryBuffer() {
+      const adapter = service?.io.of('/').adapter as unknown as { packets?: unknown[] } | undefined
+      const n = adapter?.packets?.length ?? 0
+      if (adapter?.packets) adapter.packets.length = 0
+      return { dropped: n }
+    },
+
+    tracked() {
+      return { tracked: service?.tracker.size ?? 0, state: service?.poller.state ?? 'none' }
+    },
+
+    cpu() {
+      return { cpuMs: cpuMs(), rss: process.memoryUsage.rss() }
+    },
+
+    /**
+     * Publishes `rate` device:update envelopes per second for `durationMs`, on a 10 ms
+     * tick that catches up to rate x elapsed (so a late tick publishes more, never fewer).
+     * mode 'event': one envelope per packet (the service's protocol).
+     * mode 'batched': the same envelopes also go, one packet per tick, to opted-in sockets.
+     */
+    async drive(args: { rate: number; durationMs: number; tickMs?: number; maxRssBytes?: number }) {
+      const tickMs = args.tickMs ?? 10
+      const delay = monitorEventLoopDelay({ resolution: 5 })
+      delay.enable()
+      const c0 = cpuMs()
+      const t0 = performance.now()
+      const startMs = Date.now()
+      let published = 0
+      let packets = 0
+      const publishOne = (n: number): AnyEnvelope => {
+        if (service) {
+          const envelope = service.envelopes.create('device:update', updateData(n))
+          service.events.publish(envelope)
+          return envelope
+        }
+        const envelope = bare!.factory.create('device:update', updateData(n))
+        bare!.io.to('devices').emit('event', envelope)
+        return envelope
+      }
+      const io = (service?.io as unknown as Server | undefined) ?? bare!.io
+      const batchRoom = io.of('/').adapter.rooms.get(BATCH_ROOM)
+      const batching = (batchRoom?.size ?? 0) > 0
+      const maxRss = args.maxRssBytes ?? 3e9
+      let aborted = false
+      // A fixed window: a server that cannot keep the rate publishes fewer (its capacity).
+      while (performance.now() - t0 < args.durationMs) {
+        if (process.memoryUsage.rss() > maxRss) {
+          aborted = true
+          break
+        }
+        const due = Math.min(Math.floor(((performance.now() - t0) / 1000) * args.rate), Math.floor((args.durationMs / 1000) * args.rate))
+        const batch: AnyEnvelope[] = []
+        while (published < due) batch.push(publishOne(published++))
+        if (batching && batch.length > 0) {
+          io.to(BATCH_ROOM).emit('events', batch)
+          packets++
+        } else packets += batch.length
+        await sleep(tickMs)
+      }
+      delay.disable()
+      return {
+        published,
+        aborted,
+        packets,
+        startMs,
+        wallMs: performance.now() - t0,
+        cpuMs: cpuMs() - c0,
+        loopDelayP99Ms: delay.percentile(99) / 1e6,
+        loopDelayMaxMs: delay.max / 1e6,
+        rss: process.memoryUsage.rss(),
+      }
+    },
+
+    async close() {
+      await service?.close()
+      if (bare) {
+        bare.io.close()
+        await new Promise<void>((resolve) => bare!.http.close(() => resolve()))
+      }
+      service = undefined
+      bare = undefined
+      return {}
+    },
+  },
+  async () => {
+    await service?.close()
+    bare?.io.close()
+  },
+)

@@ -1,0 +1,31 @@
+// Scenario sizes: the full run (about 5 minutes on 2 cores) and --quick (under a minute).
+import type { UpstreamOptions } from './upstream.js'
+import type { FanoutOptions } from './fanout.js'
+import type { MemoryOptions } from './memory.js'
+import type { NewDeviceOptions } from './new-device.js'
+import type { StartupOptions } from './startup.js'
+
+export interface Sizes {
+  upstream: UpstreamOptions
+  fanout: FanoutOptions
+  memory: MemoryOptions
+  newDevice: NewDeviceOptions
+  startup: StartupOptions
+}
+
+export const SIZES: { full: Sizes; quick: Sizes } = {
+  full: {
+    upstream: { devices: 10_000, changeShare: 0.01, intervalMs: 2000, cycles: 30, parseRounds: 20, seed: 11 },
+    fanout: { clients: 500, clientProcesses: 2, rate: 1000, durationMs: 20_000, segments: 4, alternatives: true },
+    memory: { sizes: [10_000, 50_000] },
+    newDevice: { devices: 200, meanGapMs: 200, pollIntervalMs: 1000, backgroundDevices: 1000 },
+    startup: { repetitions: 7 },
+  },
+  quick: {
+    upstream: { devices: 5_000, changeShare: 0.01, intervalMs: 2000, cycles: 8, parseRounds: 6, seed: 11 },
+    fanout: { clients: 100, clientProcesses: 2, rate: 1000, durationMs: 4_000, segments: 2, alternatives: true },
+    memory: { sizes: [10_000] },
+    newDevice: { devices: 25, meanGapMs: 250, pollIntervalMs: 1000, backgroundDevices: 200 },
+    startup: { repetitions: 3 },
+  },
+}

@@ -1,0 +1,130 @@
+// Scenario 6: start-up. Time from spawning the production entry (`node dist/src/server.js`,
+// built first when dist is missing or older than the sources) to the first 200 from
+// GET /health, against spawning `node -e ""` to its exit (the cost of starting Node at
+// all), alternating, several repetitions. `node --import tsx src/server.ts` (what
+// `npm run dev`-like runs pay) is shown for information.
+import { spawn } from 'node:child_process'
+import { request } from 'node:http'
+import { createServer } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { ensureBuilt } from './lib/build.js'
+import { REPO_DIR } from './lib/ipc.js'
+import type { Row, ScenarioResult } from './lib/report.js'
+import { fmtSpread, summary } from './lib/stats.js'
+
+export interface StartupOptions {
+  repetitions: number
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function healthy(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/health', agent: false, timeout: 1000 }, (res) => {
+      res.resume()
+      resolve(res.statusCode === 200)
+    })
+    req.once('error', () => resolve(false))
+    req.once('timeout', () => {
+      req.destroy()
+      resolve(false)
+    })
+    req.end()
+  })
+}
+
+/** Spawns the server, resolves ms until /health answered 200; the process is stopped afterwards. */
+async function timeToHealth(args: string[], limitMs = 20_000): Promise<number> {
+  const port = await freePort()
+  const t0 = performance.now()
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_DIR,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', KISMET_ENABLED: 'false', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    stdio: 'ignore',
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  try {
+    for (;;) {
+      if (await healthy(port)) return performance.now() - t0
+      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before answering /health`)
+      if (performance.now() - t0 > limitMs) throw new Error(`/health did not answer within ${limitMs} ms`)
+      await new Promise((r) => setTimeout(r, 2))
+    }
+  } finally {
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 12_000)
+    await exited
+    clearTimeout(timer)
+  }
+}
+
+async function bareNode(): Promise<number> {
+  const t0 = performance.now()
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
+  await new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  return performance.now() - t0
+}
+
+export async function runStartup(o: StartupOptions, log: (line: string) => void): Promise<ScenarioResult> {
+  const build = ensureBuilt(log)
+  const built: number[] = []
+  const bare: number[] = []
+  const tsx: number[] = []
+  // One unmeasured round so the file cache is warm for both.
+  await bareNode()
+  await timeToHealth(['dist/src/server.js'])
+  for (let i = 0; i < o.repetitions; i++) {
+    if (i % 2 === 0) {
+      built.push(await timeToHealth(['dist/src/server.js']))
+      bare.push(await bareNode())
+    } else {
+      bare.push(await bareNode())
+      built.push(await timeToHealth(['dist/src/server.js']))
+    }
+    if (i < Math.ceil(o.repetitions / 2)) tsx.push(await timeToHealth(['--import', 'tsx', 'src/server.ts']))
+  }
+  const b = summary(built)
+  const n = summary(bare)
+  const t = summary(tsx)
+  log(`  dist/src/server.js -> /health: ${fmtSpread(b)} ms; node -e "": ${fmtSpread(n)} ms; tsx src/server.ts: ${fmtSpread(t)} ms`)
+  const rows: Row[] = [
+    {
+      scenario: '6 start-up',
+      metric: 'spawn `node dist/src/server.js` -> GET /health 200',
+      value: b.median,
+      unit: 'ms',
+      spread: fmtSpread(b),
+      baselineLabel: 'spawn `node -e ""` -> exit',
+      baseline: n.median,
+      baselineSpread: fmtSpread(n),
+      ratio: b.median / n.median,
+      ratioLabel: 'server / bare node',
+      goal: '< 1000 ms',
+      met: b.max < 1000,
+    },
+    {
+      scenario: '6 start-up',
+      metric: 'spawn `node --import tsx src/server.ts` -> GET /health 200 (dev path)',
+      value: t.median,
+      unit: 'ms',
+      spread: fmtSpread(t),
+      baselineLabel: 'spawn `node -e ""` -> exit',
+      baseline: n.median,
+      baselineSpread: fmtSpread(n),
+      ratio: t.median / n.median,
+      ratioLabel: 'server / bare node',
+      goal: 'info',
+      met: null,
+    },
+  ]
+  return { rows, details: { build, builtMs: b, bareNodeMs: n, tsxMs: t, goalOn: 'max of the repetitions' } }
+}
