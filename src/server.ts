@@ -1,7 +1,7 @@
 // The process entry: builds Fastify with logging, registers the app, listens, and closes
 // gracefully on SIGTERM/SIGINT (server:shutdown to clients, poller stopped, sockets and
 // HTTP closed, exit 0 within 10 s).
-import Fastify from 'fastify'
+import Fastify, { LogController } from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import { createRequire } from 'node:module'
 import app from './app.js'
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     // Socket.IO keeps connections open; Fastify must not wait for them on close.
     forceCloseConnections: true,
     // Health checks and metric scrapes would flood the log; failures are logged by the error handler.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   })
 
   try {

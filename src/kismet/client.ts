@@ -327,7 +327,9 @@ export class KismetClient {
     if (this.#closed) throw this.#error('unreachable', path, `Kismet client is closed (${method} ${path})`)
 
     const url = new URL(this.#base.href)
-    url.pathname = this.#base.pathname + path
+    // A base without a path has pathname "/": join without doubling the slash (a proxy in
+    // front of Kismet may not collapse "//").
+    url.pathname = this.#base.pathname.replace(/\/+$/, '') + path
     if (query) url.search = query.toString()
 
     const headers: Record<string, string> = { ...this.#headers }

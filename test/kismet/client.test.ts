@@ -524,3 +524,17 @@ t.test('no error ever carried a credential', async (t) => {
   }
   t.pass('none')
 })
+
+t.test('paths join the base URL without a doubled slash, with or without a trailing slash', async (t) => {
+  const { url, seen } = await stub(t, () => ({ body: '{"kismet.system.timestamp.sec": 1795629789, "kismet.system.timestamp.usec": 0}' }))
+  const origin = url.replace(/\/prefix$/, '')
+  for (const base of [origin, `${origin}/`, `${origin}/prefix/`]) {
+    const client = new KismetClient({ baseUrl: base, apiKey: 'ABCDEF0123456789ABCDEF0123456789', timeoutMs: 2000 })
+    await client.serverTime()
+    client.close()
+  }
+  t.same(
+    seen.map((r) => r.url),
+    ['/system/timestamp.json', '/system/timestamp.json', '/prefix/system/timestamp.json'],
+  )
+})
