@@ -16,8 +16,10 @@ import {
 import { renderDevice, type DeviceRenderContext } from './render-device.js'
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js'
 import type { DeviceEntry } from './store.js'
+import type { FieldSpec } from '../kismet/wire.js'
+import { fieldKey, resolveFieldPath, simplifyRecord as simplifyKismetRecord } from '../kismet/fields.js'
 
-export type FieldSpec = string | readonly [string, string]
+export type { FieldSpec }
 
 export type ParsedFields =
   | { ok: true; fields: FieldSpec[] | null }
@@ -43,21 +45,15 @@ export function fieldPath(spec: FieldSpec): string {
   return typeof spec === 'string' ? spec : spec[0]
 }
 
+// Path resolution and simplification are the service's own (src/kismet/fields.ts): one
+// implementation of Kismet's rules, typed here as JSON.
+
 /** The output key: the alias, or the last path segment. */
-export function fieldName(spec: FieldSpec): string {
-  if (typeof spec !== 'string') return spec[1]
-  const slash = spec.lastIndexOf('/')
-  return slash < 0 ? spec : spec.slice(slash + 1)
-}
+export const fieldName: (spec: FieldSpec) => string = fieldKey
 
 /** The value at a path of flat dotted keys (never split on '.'), or Kismet's 0. */
 export function resolvePath(record: JsonValue, path: string): JsonValue {
-  let node: JsonValue = record
-  for (const segment of path.split('/')) {
-    if (!isJsonObject(node) || !Object.prototype.hasOwnProperty.call(node, segment)) return 0
-    node = node[segment] as JsonValue
-  }
-  return node
+  return resolveFieldPath(record, path) as JsonValue
 }
 
 /** Every value a path reaches when arrays on the way are expanded (regex filters test them all). */
@@ -78,9 +74,7 @@ export function resolveAll(record: JsonValue, path: string): JsonValue[] {
 
 /** A record simplified to `fields` (alerts, datasources, status: small records, resolved directly). */
 export function simplifyRecord(record: JsonValue, fields: readonly FieldSpec[]): JsonObject {
-  const out: JsonObject = {}
-  for (const spec of fields) out[fieldName(spec)] = resolvePath(record, fieldPath(spec))
-  return out
+  return simplifyKismetRecord(record, fields) as JsonObject
 }
 
 type DeviceGetter = (entry: DeviceEntry, ctx: DeviceRenderContext) => JsonValue
