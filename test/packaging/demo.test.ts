@@ -48,6 +48,8 @@ for (const stopSignal of ['SIGINT', 'SIGTERM'] as const) {
       })
 
     const [, url] = await waitForOutput(/Socket\.IO\s+(http:\/\/127\.0\.0\.1:\d+)/, 30_000)
+    // The banner arrives in several writes: wait for its last line before reading it.
+    await waitForOutput(/npm run example:ws-client -- http:/, 10_000)
     t.match(output, new RegExp(`${url}/docs`), 'prints the API docs URL')
     t.match(output, new RegExp(`${url}/api/kismet/ws/status`), 'prints the status URL')
     t.match(output, new RegExp(`${url}/health`), 'prints the health URL')
