@@ -11,6 +11,7 @@ import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientLimits } from '
 import { createConnectionGuard } from '../src/realtime/connection-guard.js'
 import type { RealtimeServer } from '../src/realtime/types.js'
 import { originAllowed, parseOrigins } from '../src/realtime/origins.js'
+import { DEFAULT_SLOW_CONSUMER_LIMITS, SlowConsumerGuard, type SlowConsumerLimits } from '../src/realtime/slow-consumers.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,6 +25,8 @@ export interface SocketIoPluginOptions {
   maxConnectionsPerAddress?: number
   /** How long missed events are kept for a client that reconnects. */
   recoveryWindowMs?: number
+  /** When a client that does not read what it is sent is dropped. */
+  slowConsumers?: Partial<SlowConsumerLimits>
 }
 
 export const MAX_HTTP_BUFFER_SIZE = 16 * 1024
@@ -69,12 +72,25 @@ export default fp<SocketIoPluginOptions>(
       socket.emit('connected', { id: socket.id, topics: [...TOPICS], kismet: { state: app.poller.state } })
     })
 
+    // Memory per client stays bounded: one that stops reading is dropped, not buffered for ever.
+    const slowConsumers = new SlowConsumerGuard({
+      io,
+      clock,
+      stats,
+      limits: { ...DEFAULT_SLOW_CONSUMER_LIMITS, ...opts.slowConsumers },
+      onDrop: (socket, backlog) =>
+        app.log.warn({ socket: socket.id, address: socket.data.address, backlog }, 'Dropped a Socket.IO client that stopped reading (too much queued for it)'),
+    })
+    slowConsumers.start()
+    app.addHook('onClose', async () => slowConsumers.stop())
+
     async function announceShutdown(): Promise<void> {
       // What the throttle holds goes out first: clients keep the final state.
       app.throttle.flush()
       const envelope = envelopes.create('server:shutdown', { message: SHUTDOWN_MESSAGE })
       stats.eventsByType['server:shutdown'] += 1
       events.publish(envelope)
+      slowConsumers.stop()
       await drainWrites(io, 2000)
       io.local.disconnectSockets(true)
       broadcaster.close()

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Clock } from './clock.js'
 import type { ClientLimits } from './realtime/client-handlers.js'
+import type { SlowConsumerLimits } from './realtime/slow-consumers.js'
 import config from '../plugins/config.js'
 import events from '../plugins/events.js'
 import errors from '../plugins/errors.js'
@@ -24,7 +25,12 @@ export interface AppOptions {
   /** Time source for the poller, throttle and limiters (tests pass a ManualClock). */
   clock?: Clock
   /** Socket.IO limits (tests tighten them). */
-  socket?: { limits?: Partial<ClientLimits>; maxConnectionsPerAddress?: number; recoveryWindowMs?: number }
+  socket?: {
+    limits?: Partial<ClientLimits>
+    maxConnectionsPerAddress?: number
+    recoveryWindowMs?: number
+    slowConsumers?: Partial<SlowConsumerLimits>
+  }
 }
 
 const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
