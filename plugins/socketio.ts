@@ -11,7 +11,7 @@ import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientLimits } from '
 import { createConnectionGuard } from '../src/realtime/connection-guard.js'
 import type { RealtimeServer } from '../src/realtime/types.js'
 import { originAllowed, parseOrigins } from '../src/realtime/origins.js'
-import { DEFAULT_SLOW_CONSUMER_LIMITS, SlowConsumerGuard, type SlowConsumerLimits } from '../src/realtime/slow-consumers.js'
+import { backlogBytes, closeWithin, DEFAULT_SLOW_CONSUMER_LIMITS, SlowConsumerGuard, type SlowConsumerLimits } from '../src/realtime/slow-consumers.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -92,7 +92,10 @@ export default fp<SocketIoPluginOptions>(
       events.publish(envelope)
       slowConsumers.stop()
       await drainWrites(io, 2000)
+      const connections = Object.values(engineClients(io))
       io.local.disconnectSockets(true)
+      // A client that does not read would hold the close for ever: cut what is still open.
+      await closeWithin(connections, 1000)
       broadcaster.close()
     }
   },
@@ -102,10 +105,14 @@ export default fp<SocketIoPluginOptions>(
 /** Waits until every client's transport has written what was queued for it, or `limitMs` passes. */
 async function drainWrites(io: RealtimeServer, limitMs: number): Promise<void> {
   const deadline = Date.now() + limitMs
-  // engine.io keeps its connections in a protected record of id → socket with a writeBuffer.
-  const engine = io.engine as unknown as { clients: Record<string, { writeBuffer?: unknown[] }> }
-  const pending = () => Object.values(engine.clients).some((client) => (client.writeBuffer?.length ?? 0) > 0)
+  // Written means handed to the kernel: out of engine.io's writeBuffer and out of ws's buffer.
+  const pending = () => Object.values(engineClients(io)).some((client) => backlogBytes(client) > 0)
   while (pending() && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
+}
+
+/** engine.io keeps its connections in a protected record of id → connection. */
+function engineClients(io: RealtimeServer): Record<string, unknown> {
+  return (io.engine as unknown as { clients: Record<string, unknown> }).clients
 }

@@ -1,7 +1,8 @@
 // Clients that do not read what they are sent. For such a client engine.io queues packets
 // in the connection's writeBuffer while its transport is busy, and ws queues what the kernel
 // would not take (bufferedAmount): both grow for as long as events flow. This module measures
-// that backlog and drops a socket whose backlog stays above a bound without shrinking.
+// that backlog, drops a socket whose backlog stays above a bound without shrinking, and
+// tears down connections that would otherwise hold a shutdown for ever.
 import type { Clock, TimerHandle } from '../clock.js'
 import type { ServiceStats } from '../stats.js'
 import type { RealtimeServer, RealtimeSocket } from './types.js'
@@ -21,7 +22,7 @@ export const DEFAULT_SLOW_CONSUMER_LIMITS: SlowConsumerLimits = { maxBacklogByte
 interface EngineConnection {
   readyState?: string
   writeBuffer?: Array<{ data?: unknown }>
-  transport?: { socket?: { bufferedAmount?: unknown; terminate?: () => void } }
+  transport?: { socket?: { bufferedAmount?: unknown; readyState?: unknown; terminate?: () => void } }
   close(discard?: boolean): unknown
 }
 
@@ -51,6 +52,26 @@ export function forceClose(connection: unknown): void {
   const ws = conn.transport?.socket
   conn.close(true)
   ws?.terminate?.()
+}
+
+/** ws's readyState of a closed websocket. */
+const WS_CLOSED = 3
+
+/**
+ * After a graceful close was asked of `connections`: waits up to `limitMs` for their
+ * websockets to finish the closing handshake, then terminates the ones still open. A client
+ * that does not read never answers that handshake, and its socket would hold the HTTP
+ * server's close for ws's 30 s close timeout.
+ */
+export async function closeWithin(connections: unknown[], limitMs: number): Promise<void> {
+  const sockets = connections.flatMap((connection) => {
+    const ws = (connection as EngineConnection).transport?.socket
+    return ws && typeof ws.terminate === 'function' ? [ws] : []
+  })
+  const open = () => sockets.filter((ws) => ws.readyState !== WS_CLOSED)
+  const deadline = Date.now() + limitMs
+  while (open().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+  for (const ws of open()) ws.terminate?.()
 }
 
 export class SlowConsumerGuard {
