@@ -1,0 +1,358 @@
+// Kismet failing in every way the simulator can: down at start, killed in the middle of a
+// cycle, restarted with a new start time, slower than KISMET_TIMEOUT_MS, a 200 with garbage,
+// a 200 cut short with an `ERROR:` tail, 401/403, 5xx, an answer of many megabytes.
+//
+// For each: the service does not crash, publishes the right connection state (system:status
+// to clients and GET /api/kismet/ws/status), recovers when the fault ends, and then the
+// table a Socket.IO client built from its snapshot and the updates it received, applied in
+// order, equals the simulator's ground truth; every alert arrived exactly once; devices
+// added and removed during the fault show up as `new` and `remove` afterwards.
+//
+// Time is a ManualClock (test/support/pipeline.ts): a test runs poll cycles itself and
+// moves time to let throttle windows end. Only the timeout case uses real time (got's timer).
+import t, { type Test } from 'tap'
+import type { SimFault, SimFaultOptions } from '../../src/sim/simulator.js'
+import type { AnyEnvelope, ConnectionState, SubscriptionAck, Topic } from '../../src/events.js'
+import type { KismetErrorKind } from '../../src/kismet/errors.js'
+import { startPipeline, type Pipeline } from '../support/pipeline.js'
+import { createClient, EnvelopeRecorder, waitFor, type ClientSocket } from '../support/socket.js'
+import { envelopeErrors } from '../support/schemas.js'
+import { ClientTable, tableDifferences } from './client-table.js'
+
+const TOPICS: Topic[] = ['devices', 'alerts', 'system', 'scan']
+
+interface Harness {
+  p: Pipeline
+  client: ClientSocket
+  recorder: EnvelopeRecorder
+  table: ClientTable
+  /** Hashes of every alert the simulator raised in this test. */
+  raised: string[]
+}
+
+async function harness(t: Test, options: { devices?: number; env?: Record<string, string>; firstCycle?: boolean } = {}): Promise<Harness> {
+  const p = await startPipeline(t, { sim: { devices: options.devices ?? 12 }, ...(options.env && { env: options.env }) })
+  const client = createClient(t, p.url)
+  const recorder = new EnvelopeRecorder(client)
+  const table = new ClientTable()
+  client.on('event', (envelope) => table.apply(envelope))
+  await waitFor(client, 'connected')
+  const ack = await new Promise<SubscriptionAck>((resolve) => client.emit('subscribe', TOPICS, resolve))
+  if (!ack.ok) throw new Error('subscribe refused')
+  const h: Harness = { p, client, recorder, table, raised: [] }
+  if (options.firstCycle !== false) {
+    await p.cycle()
+    await settle(h)
+  }
+  return h
+}
+
+/**
+ * Ends every throttle window (so trailing values go out), then waits until the client has
+ * received the last envelope published so far: it then holds everything the service sent.
+ */
+async function settle(h: Harness): Promise<void> {
+  h.p.advance(2500)
+  const last = h.p.envelopes.at(-1)
+  if (!last) return
+  await h.recorder.until((got) => got.some((e) => e.id === last.id), 10_000)
+}
+
+async function restState(h: Harness): Promise<{ state: ConnectionState; connected: boolean; retries: number; deviceCount: number }> {
+  const response = await h.p.app.inject({ method: 'GET', url: '/api/kismet/ws/status' })
+  return (response.json() as { data: { kismet: { state: ConnectionState; connected: boolean; retries: number; deviceCount: number } } }).data.kismet
+}
+
+/** The state is what the poller, REST and the client's latest system:status all say. */
+async function assertState(t: Test, h: Harness, state: ConnectionState): Promise<void> {
+  t.equal(h.p.app.poller.state, state, `poller state ${state}`)
+  const rest = await restState(h)
+  t.equal(rest.state, state, `/status says ${state}`)
+  t.equal(rest.connected, state === 'connected', `/status connected is ${state === 'connected'}`)
+  t.equal(h.table.lastState, state, `the client's latest system:status says ${state}`)
+}
+
+/** The client's table equals a fresh full read of Kismet; no anomaly; every alert once. */
+async function assertConverged(t: Test, h: Harness): Promise<void> {
+  await settle(h)
+  const truth = await h.p.truth()
+  t.same(tableDifferences(h.table.table(), truth), [], 'the client table equals the ground truth')
+  t.same(h.table.table().map((d) => d.key), truth.map((d) => d.key).sort(), 'same keys')
+  t.same(h.table.anomalies, [], 'no anomaly in the stream (order, repeats, changes, ids)')
+  const received = h.table.alerts.map((a) => a.id).sort()
+  t.same(received, [...h.raised].sort(), 'every alert raised arrived, exactly once')
+  const invalid = h.recorder.envelopes.flatMap((e) => envelopeErrors(e).map((err) => `${e.type}: ${err}`))
+  t.same(invalid, [], 'every envelope matches its schema')
+}
+
+function raise(h: Harness, header = 'DEAUTHFLOOD'): string {
+  const alert = h.p.sim.raiseAlert({ header })
+  h.raised.push(String(alert.hash))
+  return String(alert.hash)
+}
+
+/**
+ * Changes in Kismet while the service may not see them: some devices come, some go (Kismet
+ * forgets them), one changes, an alert. Kismet never reports that it forgot a device: the
+ * service learns it from a full read (after any failure) or when the TTL passes, so a test
+ * whose cycles all succeed churns without removals.
+ */
+function churn(h: Harness, label: string, options: { remove?: boolean } = {}): { added: string[]; removed: string[]; transient: string } {
+  const sim = h.p.sim
+  const known = [...h.table.devices.keys()].filter((key) => sim.getDevice(key))
+  const removed = options.remove === false ? [] : known.slice(0, 2)
+  for (const key of removed) sim.removeDevice(key)
+  const renamed = known[2]
+  if (renamed) sim.updateDevice(renamed, { name: `renamed-${label}`, commonname: `renamed-${label}` })
+  for (const key of known.slice(3, 6)) sim.touchDevice(key)
+  const added = [sim.addDevice().key, sim.addDevice().key]
+  // Comes and goes before the service can see it: must never show up.
+  const transient = sim.addDevice().key
+  sim.removeDevice(transient)
+  // Access points beacon all the time: Kismet hears them again, so a change of their client
+  // count (a client came or went) is seen by the next incremental poll.
+  for (const device of sim.devices()) if (device.type === 'Wi-Fi AP') sim.touchDevice(device.key)
+  raise(h, 'APSPOOF')
+  return { added, removed, transient }
+}
+
+/** device:update envelopes the client received after index `from`, as "action key". */
+function actionsSince(h: Harness, from: number): string[] {
+  return h.recorder.envelopes
+    .slice(from)
+    .flatMap((e: AnyEnvelope) => (e.type === 'device:update' ? [`${e.data.action} ${e.data.device.key}`] : []))
+}
+
+function deviceAndAlertEvents(envelopes: AnyEnvelope[]): AnyEnvelope[] {
+  return envelopes.filter((e) => e.type === 'device:update' || e.type === 'signal:update' || e.type === 'alert:new')
+}
+
+/** Waits (bounded) until `condition` holds; polls every few milliseconds. */
+async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+}
+
+/** Recovery after a fault: the churn made during it shows up as new/remove, and all converges. */
+async function recoverAndCheck(t: Test, h: Harness, during: ReturnType<typeof churn>, from: number): Promise<void> {
+  h.p.advance(1000)
+  await h.p.cycle()
+  await settle(h)
+  await assertState(t, h, 'connected')
+  const actions = actionsSince(h, from)
+  for (const key of during.added) t.ok(actions.includes(`new ${key}`), `device added during the fault arrives as new (${key})`)
+  for (const key of during.removed) t.ok(actions.includes(`remove ${key}`), `device removed during the fault arrives as remove (${key})`)
+  t.notOk(actions.some((a) => a.endsWith(during.transient)), 'a device that came and went during the fault never shows')
+  await assertConverged(t, h)
+}
+
+t.test('Kismet down at start: backoff is published, then the first contact loads everything', async (t) => {
+  const h = await harness(t, { firstCycle: false })
+  const greeting = h.p.app.poller.state
+  t.equal(greeting, 'connecting', 'before the first cycle the state is connecting')
+  await h.p.sim.goDown()
+  await h.p.cycle()
+  h.p.advance(1000)
+  await h.p.cycle()
+  await settle(h)
+  await assertState(t, h, 'backoff')
+  t.equal((await restState(h)).retries, 2, 'two retries counted')
+  t.equal(h.p.app.stats.kismetErrors.unreachable, 2, 'counted as unreachable')
+  t.same(h.table.devices.size, 0, 'nothing known yet')
+  // Kismet lives on without us meanwhile.
+  h.p.sim.addDevice()
+  raise(h)
+  await h.p.sim.comeUp()
+  h.p.advance(1000)
+  await h.p.cycle()
+  await settle(h)
+  await assertState(t, h, 'connected')
+  t.equal(h.table.devices.size, h.p.sim.devices().length, 'every device arrived')
+  t.ok(h.table.states.includes('backoff'), 'the client saw backoff before connected')
+  await assertConverged(t, h)
+})
+
+for (const stage of [1, 2, 3] as const) {
+  const after = ['system status', 'the device list', 'the alerts'][stage - 1]
+  t.test(`Kismet killed mid-cycle (after ${after} arrived, next request in flight)`, async (t) => {
+    const h = await harness(t)
+    const from = h.recorder.envelopes.length
+    const during = churn(h, `kill${stage}`)
+    const requestsBefore = h.p.app.stats.kismetRequests
+    const published = h.p.envelopes.length
+    h.p.sim.setLatency(300)
+    h.p.advance(1000)
+    const cycle = h.p.cycle()
+    // The answers arrive one by one; once `stage` of them are in, the next one is on its way.
+    await until(() => h.p.app.stats.kismetRequests >= requestsBefore + stage, `${stage} answers`)
+    await h.p.sim.goDown()
+    await cycle
+    t.equal(h.p.app.poller.state, 'backoff', 'a cycle cut off is a failure')
+    t.same(deviceAndAlertEvents(h.p.envelopes.slice(published)), [], 'nothing of the half-done cycle was applied')
+    // The outage goes on; Kismet changes more.
+    h.p.advance(1000)
+    await h.p.cycle()
+    const more = churn(h, `kill${stage}b`)
+    await settle(h)
+    await assertState(t, h, 'backoff')
+    h.p.sim.setLatency(0)
+    await h.p.sim.comeUp()
+    await recoverAndCheck(t, h, { added: [...during.added, ...more.added], removed: [...during.removed, ...more.removed], transient: more.transient }, from)
+  })
+}
+
+t.test('Kismet restarted with a new start time and an empty table: everything is removed, then re-learned as new', async (t) => {
+  const h = await harness(t)
+  raise(h)
+  h.p.advance(1000)
+  await h.p.cycle()
+  const startedAt = h.p.app.poller.link.startedAt
+  const before = [...h.table.devices.keys()]
+  const from = h.recorder.envelopes.length
+  h.p.advance(5000)
+  h.p.sim.restart({ keepDevices: false })
+  // The new Kismet hears a fresh set of devices, and a new alert.
+  const fresh = [h.p.sim.addDevice().key, h.p.sim.addDevice().key, h.p.sim.addDevice().key]
+  raise(h, 'APSPOOF')
+  await h.p.cycle()
+  await settle(h)
+  await assertState(t, h, 'connected')
+  t.not(h.p.app.poller.link.startedAt, startedAt, 'the new start time is published')
+  const actions = actionsSince(h, from)
+  t.same(actions.filter((a) => a.startsWith('remove')).sort(), before.map((k) => `remove ${k}`).sort(), 'every device of the old run removed, once')
+  t.same(actions.filter((a) => a.startsWith('new')).sort(), fresh.map((k) => `new ${k}`).sort(), 'the new run\'s devices are new')
+  await assertConverged(t, h)
+})
+
+t.test('Kismet restarted while the service could not reach it, keeping some devices', async (t) => {
+  const h = await harness(t)
+  const from = h.recorder.envelopes.length
+  await h.p.sim.goDown()
+  h.p.advance(1000)
+  await h.p.cycle()
+  const during = churn(h, 'restart')
+  h.p.advance(5000)
+  h.p.sim.restart({ keepDevices: true })
+  // The alert churn() raised was in Kismet's backlog only: the restart lost it before anyone
+  // could read it (Kismet's loss, not the service's).
+  h.raised.pop()
+  // Alerts of the old run that the service saw are gone from Kismet; a new one is raised.
+  raise(h, 'NOCLIENTMFP')
+  for (const device of h.p.sim.devices().slice(0, 4)) h.p.sim.touchDevice(device.key)
+  await h.p.sim.comeUp()
+  await recoverAndCheck(t, h, during, from)
+  t.notOk(actionsSince(h, from).some((a) => a.startsWith('new') && !during.added.includes(a.slice(4))), 'survivors keep their identity: no spurious new')
+})
+
+t.test('Kismet slower than KISMET_TIMEOUT_MS: timeout, backoff, and no pile-up of requests', async (t) => {
+  const h = await harness(t, { env: { KISMET_TIMEOUT_MS: '250' } })
+  const from = h.recorder.envelopes.length
+  const during = churn(h, 'slow')
+  h.p.sim.setLatency(700)
+  h.p.advance(1000)
+  const started = Date.now()
+  // A second call while the cycle runs joins it: at most one cycle at a time.
+  const [first, second] = [h.p.cycle(), h.p.cycle()]
+  t.equal(first, second, 'one cycle at a time')
+  await first
+  t.ok(Date.now() - started < 2000, 'the cycle gave up after the timeout, not after the answer')
+  t.equal(h.p.app.stats.kismetErrors.timeout, 1, 'one request timed out')
+  h.p.advance(1000)
+  await h.p.cycle()
+  t.equal(h.p.app.stats.kismetErrors.timeout, 2, 'then one per cycle')
+  await settle(h)
+  await assertState(t, h, 'backoff')
+  h.p.sim.setLatency(0)
+  await recoverAndCheck(t, h, during, from)
+})
+
+interface FaultCase {
+  name: string
+  fault: SimFault
+  options?: SimFaultOptions
+  kind: KismetErrorKind
+  state: ConnectionState
+}
+
+const FAULTS: FaultCase[] = [
+  { name: 'a 200 with garbage instead of the device list', fault: { kind: 'garbage' }, options: { paths: /^\/devices\// }, kind: 'bad_body', state: 'backoff' },
+  { name: 'a 200 with garbage instead of the system status', fault: { kind: 'garbage' }, options: { paths: /^\/system\// }, kind: 'bad_body', state: 'backoff' },
+  { name: 'a 200 cut short with an ERROR: tail (device list)', fault: { kind: 'truncated' }, options: { paths: /^\/devices\// }, kind: 'bad_body', state: 'backoff' },
+  { name: 'a 200 cut short with an ERROR: tail (alerts)', fault: { kind: 'truncated' }, options: { paths: /^\/alerts\// }, kind: 'bad_body', state: 'backoff' },
+  { name: 'a 401 on every request', fault: { kind: 'unauthorized' }, kind: 'unauthorized', state: 'auth_failed' },
+  { name: 'a 401 on the alerts only (a role problem)', fault: { kind: 'unauthorized' }, options: { paths: /^\/alerts\// }, kind: 'unauthorized', state: 'auth_failed' },
+  { name: 'a 403 from a proxy', fault: { kind: 'status', status: 403 }, kind: 'unauthorized', state: 'auth_failed' },
+  { name: 'a 500 on the datasources', fault: { kind: 'status', status: 500 }, options: { paths: /^\/datasource\// }, kind: 'http', state: 'backoff' },
+  { name: 'a 503 on everything', fault: { kind: 'status', status: 503 }, kind: 'http', state: 'backoff' },
+  { name: 'an answer of 72 MB (over the 64 MiB cap)', fault: { kind: 'huge', bytes: 72 * 1024 * 1024 }, options: { paths: /^\/system\// }, kind: 'bad_body', state: 'backoff' },
+]
+
+for (const c of FAULTS) {
+  t.test(`${c.name}: ${c.state}, then recovery with nothing lost`, async (t) => {
+    const h = await harness(t)
+    const from = h.recorder.envelopes.length
+    const published = h.p.envelopes.length
+    h.p.sim.setFault(c.fault, c.options)
+    const during = churn(h, c.name)
+    h.p.advance(1000)
+    await h.p.cycle()
+    h.p.advance(1000)
+    await h.p.cycle()
+    t.equal(h.p.app.stats.kismetErrors[c.kind], 2, `two ${c.kind} errors counted`)
+    t.same(deviceAndAlertEvents(h.p.envelopes.slice(published)), [], 'no device or alert event from a failed cycle')
+    await settle(h)
+    await assertState(t, h, c.state)
+    t.equal((await restState(h)).retries, 2, 'retries published')
+    t.equal(h.table.devices.size, (await restState(h)).deviceCount, 'the table is kept meanwhile')
+    h.p.sim.setFault(null)
+    await recoverAndCheck(t, h, during, from)
+  })
+}
+
+t.test('an answer of many megabytes under the cap (16 MB of alerts) is read and used', async (t) => {
+  const h = await harness(t)
+  const from = h.recorder.envelopes.length
+  const bytesBefore = h.p.app.stats.bytesReceived
+  h.p.sim.setFault({ kind: 'huge', bytes: 16 * 1024 * 1024 }, { paths: /^\/alerts\//, times: 1 })
+  const during = churn(h, 'huge', { remove: false })
+  h.p.advance(1000)
+  await h.p.cycle()
+  t.ok(h.p.app.stats.bytesReceived - bytesBefore >= 16 * 1024 * 1024, 'the whole answer was read')
+  t.equal(h.p.app.stats.totalKismetErrors, 0, 'no error')
+  await settle(h)
+  await assertState(t, h, 'connected')
+  const actions = actionsSince(h, from)
+  for (const key of during.added) t.ok(actions.includes(`new ${key}`), 'new devices arrive')
+  await assertConverged(t, h)
+})
+
+t.test('faults one after another, each recovered from, and the stream stays whole', async (t) => {
+  const h = await harness(t, { devices: 30 })
+  const sequence: Array<{ apply: () => Promise<void> | void; clear: () => Promise<void> | void }> = [
+    { apply: () => h.p.sim.setFault({ kind: 'garbage' }), clear: () => h.p.sim.setFault(null) },
+    { apply: () => h.p.sim.goDown(), clear: () => h.p.sim.comeUp() },
+    { apply: () => h.p.sim.setFault({ kind: 'unauthorized' }), clear: () => h.p.sim.setFault(null) },
+    { apply: () => h.p.sim.setFault({ kind: 'truncated' }, { paths: /^\/devices\// }), clear: () => h.p.sim.setFault(null) },
+    { apply: () => h.p.sim.restart({ keepDevices: true }), clear: () => undefined },
+    { apply: () => h.p.sim.setFault({ kind: 'status', status: 500 }), clear: () => h.p.sim.setFault(null) },
+  ]
+  let round = 0
+  for (const step of sequence) {
+    round += 1
+    await step.apply()
+    churn(h, `seq${round}`)
+    h.p.advance(1500)
+    await h.p.cycle()
+    h.p.sim.tick({ join: 0.5, leave: 0.3, alert: 0 })
+    await step.clear()
+    h.p.advance(1500)
+    await h.p.cycle()
+    h.p.advance(600)
+    await h.p.cycle()
+  }
+  await assertState(t, h, 'connected')
+  await assertConverged(t, h)
+})
