@@ -136,6 +136,10 @@ export class Poller {
   /** Starts a full resync now (devices, alerts, status). Throws when Kismet is disabled. */
   refresh(): Promise<void> {
     if (!this.#o.settings.enabled) throw new Error('Kismet is disabled (KISMET_ENABLED=false)')
+    // A cycle under way may have chosen an incremental read already (and clears the wish
+    // when it ends): the resync runs right after it.
+    const running = this.#inFlight
+    if (running) return running.then(() => this.refresh())
     this.#resyncWanted = true
     return this.runCycle()
   }
