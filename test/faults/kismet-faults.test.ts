@@ -356,3 +356,63 @@ t.test('faults one after another, each recovered from, and the stream stays whol
   await assertState(t, h, 'connected')
   await assertConverged(t, h)
 })
+
+t.test('Kismet killed between pages of a full load (1,200 devices): the partial load is not used', async (t) => {
+  const h = await harness(t, { devices: 1200 })
+  t.equal(h.table.devices.size, 1200, 'the initial load came in pages')
+  const from = h.recorder.envelopes.length
+  // A failure forces a full (paged) load; kill Kismet while its second page is on the way.
+  h.p.sim.setFault({ kind: 'status', status: 500 }, { times: 1 })
+  h.p.advance(1000)
+  await h.p.cycle()
+  const during = churn(h, 'pages')
+  const requestsBefore = h.p.app.stats.kismetRequests
+  const published = h.p.envelopes.length
+  h.p.sim.setLatency(300)
+  h.p.advance(1000)
+  const cycle = h.p.cycle()
+  await until(() => h.p.app.stats.kismetRequests >= requestsBefore + 2, 'status and the first page')
+  await h.p.sim.goDown()
+  await cycle
+  t.equal(h.p.app.poller.state, 'backoff')
+  t.same(deviceAndAlertEvents(h.p.envelopes.slice(published)), [], 'nothing of the first page was applied (no mass remove)')
+  h.p.sim.setLatency(0)
+  await h.p.sim.comeUp()
+  await recoverAndCheck(t, h, during, from)
+})
+
+t.test('the heartbeat notices an outage while the loop is idle and publishes it', async (t) => {
+  const h = await harness(t, { env: { HEARTBEAT_INTERVAL_MS: '5000' } })
+  await h.p.sim.goDown()
+  h.p.advance(5000) // the heartbeat asks Kismet
+  await until(() => h.p.app.poller.state === 'backoff', 'the heartbeat to fail')
+  await settle(h)
+  await assertState(t, h, 'backoff')
+  const from = h.recorder.envelopes.length
+  const during = churn(h, 'heartbeat')
+  await h.p.sim.comeUp()
+  await recoverAndCheck(t, h, during, from)
+})
+
+t.test('a refresh requested while a slow cycle runs still gets its full resync', async (t) => {
+  const h = await harness(t)
+  const [gone] = [...h.table.devices.keys()]
+  h.p.sim.setLatency(200)
+  h.p.advance(1000)
+  const pollsBefore = h.p.app.stats.polls
+  const requestsBefore = h.p.app.stats.kismetRequests
+  const cycle = h.p.cycle()
+  // Once the status is in, the cycle has chosen an incremental read; its device request is on the way.
+  await until(() => h.p.app.stats.kismetRequests > requestsBefore, 'the cycle to be under way')
+  // Kismet forgets a device: only a full read can tell. The operator asks for one.
+  h.p.sim.removeDevice(gone!)
+  const refresh = await h.p.app.inject({ method: 'POST', url: '/api/kismet/ws/refresh' })
+  t.equal(refresh.statusCode, 200, 'refresh accepted')
+  await cycle
+  await until(() => h.p.app.stats.polls >= pollsBefore + 2, 'the resync after the running cycle', 5000).catch(() => undefined)
+  await settle(h)
+  t.notOk(h.table.devices.has(gone!), 'the resync ran and the forgotten device was removed')
+  t.ok(h.p.app.stats.polls >= pollsBefore + 2, 'a second cycle ran for the refresh')
+  h.p.sim.setLatency(0)
+  await assertConverged(t, h)
+})
