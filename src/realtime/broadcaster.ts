@@ -1,7 +1,7 @@
 // Routes envelopes from the internal channel to Socket.IO rooms, and gives a socket that
 // newly joins a topic what it needs first: the device table as `device:snapshot` chunks,
 // the latest scan and system status.
-import { EVENT_TYPES, type AnyEnvelope, type Envelope, type Topic, type WifiDevice } from '../events.js'
+import { EVENT_TYPES, type AnyEnvelope, type Envelope, type EventDataMap, type Topic, type WifiDevice } from '../events.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
 import type { ServiceStats } from '../stats.js'
 import type { RealtimeServer, RealtimeSocket } from './types.js'
@@ -42,8 +42,14 @@ export class Broadcaster {
   /** What a socket gets right after it joins topics it was not in. */
   welcome(socket: RealtimeSocket, topics: Topic[]): void {
     if (topics.includes('devices')) this.sendSnapshot(socket)
-    if (topics.includes('scan') && this.#lastScan) socket.emit('event', this.#lastScan)
-    if (topics.includes('system') && this.#lastSystem) socket.emit('event', this.#lastSystem)
+    // A fresh envelope, not the old one: ids must keep increasing at this client.
+    if (topics.includes('scan') && this.#lastScan) this.#sendCopy(socket, 'scan:status', this.#lastScan.data)
+    if (topics.includes('system') && this.#lastSystem) this.#sendCopy(socket, 'system:status', this.#lastSystem.data)
+  }
+
+  #sendCopy<T extends 'scan:status' | 'system:status'>(socket: RealtimeSocket, type: T, data: EventDataMap[T]): void {
+    socket.emit('event', this.#d.factory.create(type, data) as AnyEnvelope)
+    this.#d.stats.eventsByType[type] += 1
   }
 
   sendSnapshot(socket: RealtimeSocket): void {

@@ -117,5 +117,10 @@ t.test('scan and system subscribers get the latest status on joining', async (t)
   const system = publish(app, 'system:status', samples['system:status']!)
   const { recorder } = await subscribed(t, url, ['scan', 'system'])
   await recorder.until((got) => got.length >= 2)
-  t.same(recorder.envelopes.map((e) => e.id).sort(), [scan.id, system.id].sort())
+  t.same(recorder.envelopes.map((e) => [e.type, e.data]), [
+    ['scan:status', scan.data],
+    ['system:status', system.data],
+  ])
+  const sequence = (id: string) => Number(id.split('-').at(-1))
+  t.ok(recorder.envelopes.every((e) => sequence(e.id) > sequence(system.id)), 'fresh ids, so ids keep increasing at the client')
 })
