@@ -202,9 +202,16 @@ export class Poller {
       const status = await this.#o.kismet.systemStatus()
       const serverNowSec = status['kismet.system.timestamp.sec']
       const startSec = status['kismet.system.timestamp.start_sec']
-      if (this.#kismetStartSec !== undefined && startSec !== this.#kismetStartSec) {
-        this.#o.log.info({ previousStart: this.#kismetStartSec, start: startSec }, 'Kismet restarted: resynchronising')
+      const restarted = this.#kismetStartSec !== undefined && startSec !== this.#kismetStartSec
+      // A sensor without a real-time clock restarts in the past; NTP can step a clock back.
+      const clockWentBack = this.#lastDeviceQuerySec !== undefined && serverNowSec < this.#lastDeviceQuerySec
+      if (restarted || clockWentBack) {
+        if (restarted) this.#o.log.info({ previousStart: this.#kismetStartSec, start: startSec }, 'Kismet restarted: resynchronising')
+        else this.#o.log.info({ previous: this.#lastDeviceQuerySec, now: serverNowSec }, "Kismet's clock went back: resynchronising")
         this.#resyncWanted = true
+        // Times read before say nothing about what comes now: read Kismet's whole alert
+        // backlog again (50 by default); the ids already sent are dropped by the deduper.
+        this.#lastAlertSec = 0
       }
       this.#kismetStartSec = startSec
       this.#kismetVersion = status['kismet.system.version']
