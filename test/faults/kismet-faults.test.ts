@@ -14,7 +14,10 @@ import t, { type Test } from 'tap'
 import type { SimFault, SimFaultOptions } from '../../src/sim/simulator.js'
 import type { AnyEnvelope, ConnectionState, SubscriptionAck, Topic } from '../../src/events.js'
 import type { KismetErrorKind } from '../../src/kismet/errors.js'
-import { startPipeline, type Pipeline } from '../support/pipeline.js'
+import { ManualClock } from '../../src/clock.js'
+import { KismetSimulator } from '../../src/sim/simulator.js'
+import { startApp, TEST_API_KEY, testEnv } from '../helper.js'
+import { groundTruth, startPipeline, type Pipeline } from '../support/pipeline.js'
 import { createClient, EnvelopeRecorder, waitFor, type ClientSocket } from '../support/socket.js'
 import { envelopeErrors } from '../support/schemas.js'
 import { ClientTable, tableDifferences } from './client-table.js'
@@ -414,5 +417,107 @@ t.test('a refresh requested while a slow cycle runs still gets its full resync',
   t.notOk(h.table.devices.has(gone!), 'the resync ran and the forgotten device was removed')
   t.ok(h.p.app.stats.polls >= pollsBefore + 2, 'a second cycle ran for the refresh')
   h.p.sim.setLatency(0)
+  await assertConverged(t, h)
+})
+
+/**
+ * A pipeline like startPipeline's, except that Kismet's clock can be set apart from the
+ * service's (a sensor without a real-time clock, or NTP stepping it).
+ */
+async function skewedHarness(t: Test): Promise<Harness & { setSkew(ms: number): void; kismetNow(): number }> {
+  const clock = new ManualClock()
+  let skew = 0
+  const kismetNow = () => clock.now() + skew
+  const sim = new KismetSimulator({ apiKey: TEST_API_KEY, seed: 7, devices: 12, clock: kismetNow })
+  const simUrl = await sim.listen()
+  t.teardown(() => sim.close())
+  const hour = String(3_600_000)
+  const { app, url } = await startApp(t, {
+    clock,
+    env: testEnv({
+      KISMET_ENABLED: 'true',
+      KISMET_API_URL: simUrl,
+      KISMET_API_KEY: TEST_API_KEY,
+      POLL_INTERVAL_MS: hour,
+      HEARTBEAT_INTERVAL_MS: hour,
+      RETRY_DELAY_MS: hour,
+      KISMET_TIMEOUT_MS: '2000',
+    }),
+  })
+  const envelopes: AnyEnvelope[] = []
+  app.events.subscribe((envelope) => envelopes.push(envelope))
+  const p: Pipeline = {
+    clock,
+    sim,
+    app,
+    url,
+    envelopes,
+    take: () => [],
+    cycle: () => app.poller.runCycle(),
+    advance: (ms) => clock.advance(ms),
+    truth: () => groundTruth(simUrl, kismetNow(), 300),
+  }
+  const client = createClient(t, url)
+  const recorder = new EnvelopeRecorder(client)
+  const table = new ClientTable()
+  client.on('event', (envelope) => table.apply(envelope))
+  await waitFor(client, 'connected')
+  await new Promise<SubscriptionAck>((resolve) => client.emit('subscribe', TOPICS, resolve))
+  const h = { p, client, recorder, table, raised: [] as string[], setSkew: (ms: number) => (skew = ms), kismetNow }
+  await p.cycle()
+  await settle(h)
+  return h
+}
+
+/** An alert stamped with Kismet's own clock (the simulator otherwise keeps alert times increasing). */
+function raiseNow(h: Harness & { kismetNow(): number }, header: string): void {
+  const alert = h.p.sim.raiseAlert({ header, timestamp: h.kismetNow() / 1000 })
+  h.raised.push(String(alert.hash))
+}
+
+t.test('Kismet restarted with its clock set back (a sensor without RTC): the new run\'s devices and alerts arrive', async (t) => {
+  const h = await skewedHarness(t)
+  raiseNow(h, 'DEAUTHFLOOD')
+  h.p.advance(2000)
+  await h.p.cycle()
+  const from = h.recorder.envelopes.length
+  const before = [...h.table.devices.keys()]
+  h.setSkew(-2 * 3_600_000)
+  h.p.sim.restart({ keepDevices: false })
+  const fresh = [h.p.sim.addDevice().key, h.p.sim.addDevice().key]
+  raiseNow(h, 'APSPOOF')
+  h.p.advance(2000)
+  await h.p.cycle()
+  h.p.advance(2000)
+  const later = h.p.sim.addDevice().key
+  raiseNow(h, 'BEACONRATE')
+  await h.p.cycle()
+  await settle(h)
+  await assertState(t, h, 'connected')
+  const actions = actionsSince(h, from)
+  t.same(actions.filter((a) => a.startsWith('remove')).sort(), before.map((k) => `remove ${k}`).sort(), 'the old run\'s devices removed')
+  t.same(actions.filter((a) => a.startsWith('new')).sort(), [...fresh, later].map((k) => `new ${k}`).sort(), 'the new run\'s devices arrive')
+  await assertConverged(t, h)
+})
+
+t.test('Kismet\'s clock stepped back while running (NTP): changes and alerts keep arriving', async (t) => {
+  const h = await skewedHarness(t)
+  raiseNow(h, 'DEAUTHFLOOD')
+  h.p.advance(2000)
+  await h.p.cycle()
+  const from = h.recorder.envelopes.length
+  h.setSkew(-10 * 60_000)
+  const [renamed] = [...h.table.devices.keys()]
+  h.p.sim.updateDevice(renamed!, { name: 'after-step', commonname: 'after-step' })
+  const added = h.p.sim.addDevice().key
+  raiseNow(h, 'CRYPTODROP')
+  h.p.advance(2000)
+  await h.p.cycle()
+  h.p.advance(2000)
+  await h.p.cycle()
+  await settle(h)
+  const actions = actionsSince(h, from)
+  t.ok(actions.includes(`new ${added}`), 'a device heard after the step arrives')
+  t.ok(actions.includes(`update ${renamed}`), 'a change made after the step arrives')
   await assertConverged(t, h)
 })
