@@ -11,6 +11,7 @@ import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientLimits } from '
 import { createConnectionGuard } from '../src/realtime/connection-guard.js'
 import type { RealtimeServer } from '../src/realtime/types.js'
 import { originAllowed, parseOrigins } from '../src/realtime/origins.js'
+import { DEFAULT_RECOVERY_BUFFER_PACKETS, trimRecoveryBuffer } from '../src/realtime/recovery-buffer.js'
 import { backlogBytes, closeWithin, DEFAULT_SLOW_CONSUMER_LIMITS, SlowConsumerGuard, type SlowConsumerLimits } from '../src/realtime/slow-consumers.js'
 
 declare module 'fastify' {
@@ -25,6 +26,8 @@ export interface SocketIoPluginOptions {
   maxConnectionsPerAddress?: number
   /** How long missed events are kept for a client that reconnects. */
   recoveryWindowMs?: number
+  /** At most this many broadcast packets are kept for clients that reconnect. */
+  recoveryBufferPackets?: number
   /** When a client that does not read what it is sent is dropped. */
   slowConsumers?: Partial<SlowConsumerLimits>
 }
@@ -56,6 +59,9 @@ export default fp<SocketIoPluginOptions>(
     const io = app.io
 
     const broadcaster = new Broadcaster({ io, channel: events, factory: envelopes, stats, devices: () => app.tracker.all() })
+    // After each broadcast (this listener comes after the broadcaster's): recovery memory stays bounded.
+    const recoveryBufferPackets = opts.recoveryBufferPackets ?? DEFAULT_RECOVERY_BUFFER_PACKETS
+    events.subscribe(() => trimRecoveryBuffer(io.of('/').adapter, recoveryBufferPackets))
     app.decorate('broadcaster', broadcaster)
 
     const { guard } = createConnectionGuard({

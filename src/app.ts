@@ -29,6 +29,7 @@ export interface AppOptions {
     limits?: Partial<ClientLimits>
     maxConnectionsPerAddress?: number
     recoveryWindowMs?: number
+    recoveryBufferPackets?: number
     slowConsumers?: Partial<SlowConsumerLimits>
   }
 }
