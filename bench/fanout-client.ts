@@ -99,6 +99,7 @@ serve(
         perSocketMin: perSocket.length ? min : 0,
         perSocketMax: max,
         connected: sockets.filter((s) => s.connected).length,
+        connectedByKey: Object.fromEntries([...groups].map(([key, list]) => [key, list.filter((s) => s.connected).length])),
         errors,
         cpuMs: cpuMs(),
       }

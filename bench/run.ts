@@ -5,7 +5,7 @@
 // Benchmarks are not tests: nothing here is part of `npm test`.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BENCH_DIR, REPO_DIR } from './lib/ipc.js'
@@ -55,7 +55,7 @@ function machine() {
   } catch {
     // not a git checkout
   }
-  return { nproc, cpuModel: model, node: process.version, platform: `${process.platform} ${process.arch}`, commit }
+  return { nproc, cpuModel: model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, commit, loadavgAtStart: loadavg() }
 }
 
 function table(rows: Row[]): string {
@@ -74,7 +74,10 @@ function table(rows: Row[]): string {
 
 const started = Date.now()
 const meta = { date: new Date().toISOString(), quick, command: `npm run bench${quick ? ' -- --quick' : ''}`, sizes, ...machine() }
-log(`kismet-ws benchmarks (${quick ? 'quick' : 'full'}) on ${meta.nproc} x ${meta.cpuModel}, Node ${meta.node}, commit ${meta.commit}`)
+log(
+  `kismet-ws benchmarks (${quick ? 'quick' : 'full'}) on ${meta.nproc} x ${meta.cpuModel}, Node ${meta.node}, commit ${meta.commit}, ` +
+    `load average ${meta.loadavgAtStart.map((x) => x.toFixed(1)).join(' ')}`,
+)
 
 const results: Record<string, ScenarioResult | { error: string }> = {}
 const rows: Row[] = []
@@ -112,14 +115,14 @@ const markdown = table(rows)
 log(`\n${markdown}\n`)
 const missed = rows.filter((r) => r.met === false)
 log(`${rows.filter((r) => r.met === true).length} goals met, ${missed.length} missed${missed.length ? `: ${missed.map((r) => `${r.scenario} / ${r.metric}`).join('; ')}` : ''}`)
-log(`total ${elapsedS.toFixed(0)} s`)
+log(`total ${elapsedS.toFixed(0)} s; load average now ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
 
 const outDir = resolve(BENCH_DIR, 'results')
 mkdirSync(outDir, { recursive: true })
 const file = resolve(outDir, quick ? 'latest-quick.json' : 'latest.json')
 const partial = only.size < 6 ? '.partial' : ''
 const target = partial ? file.replace(/\.json$/, `${partial}.json`) : file
-writeFileSync(`${target}.tmp`, `${JSON.stringify({ meta: { ...meta, only: [...only], elapsedS }, rows, markdown, results }, null, 2)}\n`)
+writeFileSync(`${target}.tmp`, `${JSON.stringify({ meta: { ...meta, only: [...only], elapsedS, loadavgAtEnd: loadavg() }, rows, markdown, results }, null, 2)}\n`)
 renameSync(`${target}.tmp`, target)
 log(`results: ${target}`)
 process.exit(0)

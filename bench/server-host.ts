@@ -89,9 +89,10 @@ serve(
       return { url }
     },
 
-    async startBare() {
+    /** `recovery`: the same connection-state recovery the service configures (to tell its cost apart). */
+    async startBare(args: { recovery?: boolean } = {}) {
       const http = createServer()
-      const io = new Server(http)
+      const io = args.recovery ? new Server(http, { connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: false } }) : new Server(http)
       io.on('connection', (socket) => {
         socket.on('subscribe', (topics: unknown, ack?: (v: unknown) => void) => {
           const list = (Array.isArray(topics) ? topics : [topics]).filter((t): t is string => typeof t === 'string')
