@@ -19,13 +19,13 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     fanout: { clients: 500, clientProcesses: 2, rate: 1000, durationMs: 10_000, segments: 4, drainLimitMs: 12_000, sustainableRate: 100, sustainableMs: 4000, alternatives: true },
     memory: { sizes: [10_000, 50_000], breakdown: true },
     newDevice: { devices: 200, meanGapMs: 200, pollIntervalMs: 1000, backgroundDevices: 1000 },
-    startup: { repetitions: 7 },
+    startup: { repetitions: 7, devPath: true },
   },
   quick: {
     upstream: { devices: 5_000, changeShare: 0.01, intervalMs: 2000, cycles: 8, parseRounds: 6, seed: 11 },
     fanout: { clients: 100, clientProcesses: 2, rate: 1000, durationMs: 2_000, segments: 2, drainLimitMs: 4_000, sustainableRate: 100, sustainableMs: 1000, alternatives: false },
     memory: { sizes: [10_000], breakdown: false },
     newDevice: { devices: 25, meanGapMs: 250, pollIntervalMs: 1000, backgroundDevices: 200 },
-    startup: { repetitions: 3 },
+    startup: { repetitions: 3, devPath: false },
   },
 }

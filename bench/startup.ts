@@ -16,6 +16,8 @@ import { loadavg } from 'node:os'
 
 export interface StartupOptions {
   repetitions: number
+  /** Also time `node --import tsx src/server.ts` (information only). */
+  devPath: boolean
 }
 
 export function freePort(): Promise<number> {
@@ -115,7 +117,7 @@ export async function runStartup(o: StartupOptions, log: (line: string) => void)
       bare.push(await bareNode())
       built.push(await timeToHealth(['dist/src/server.js']))
     }
-    if (i < Math.ceil(o.repetitions / 2)) tsx.push(await timeToHealth(['--import', 'tsx', 'src/server.ts']))
+    if (o.devPath && i < Math.ceil(o.repetitions / 2)) tsx.push(await timeToHealth(['--import', 'tsx', 'src/server.ts']))
   }
   const b = summary(built.map((x) => x.wallMs))
   const n = summary(bare.map((x) => x.wallMs))
@@ -155,7 +157,9 @@ export async function runStartup(o: StartupOptions, log: (line: string) => void)
       goal: 'info',
       met: null,
     },
-    {
+  ]
+  if (o.devPath) {
+    rows.push({
       scenario: '6 start-up',
       metric: 'spawn `node --import tsx src/server.ts` -> GET /health 200 (dev path)',
       value: t.median,
@@ -168,7 +172,7 @@ export async function runStartup(o: StartupOptions, log: (line: string) => void)
       ratioLabel: 'server / bare node',
       goal: 'info',
       met: null,
-    },
-  ]
+    })
+  }
   return { rows, details: { build, builtMs: b, builtCpuMs: bc, bareNodeMs: n, bareNodeCpuMs: nc, tsxMs: t, goalOn: 'median of the repetitions', loadavg: loadavg() } }
 }
