@@ -72,7 +72,8 @@ const durationMs = minutes * 60_000
 const sampleMs = values['sample-s'] !== undefined ? number('sample-s', 0.2) * 1000 : Math.min(5000, Math.max(500, durationMs / 24))
 const TICK_MS = 100
 const MAX_RATE = 4000
-const rate = Math.min(MAX_RATE, distinctTarget / (durationMs / 1000))
+// A little ahead of the average, so the last device comes before the time is up.
+const rate = Math.min(MAX_RATE, distinctTarget / ((durationMs * 0.95) / 1000))
 if (rate === MAX_RATE) process.stdout.write(`soak: capping the churn at ${MAX_RATE} devices/s (use more --minutes for ${distinctTarget} devices)\n`)
 
 // ---- output ------------------------------------------------------------------------------

@@ -11,11 +11,11 @@ import { ManualClock } from '../../src/clock.js'
 import { TOPICS, type ClientError, type SubscriptionAck, type Topic, type WifiDevice } from '../../src/events.js'
 import { Prng } from '../../src/sim/prng.js'
 import { backlogBytes } from '../../src/realtime/slow-consumers.js'
-import { MAX_HTTP_BUFFER_SIZE } from '../../plugins/socketio.js'
 import { startApp } from '../helper.js'
 import { makeDevice } from '../support/devices.js'
 import { createClient, waitFor, type ClientSocket } from '../support/socket.js'
 import { RawClient } from './raw-client.js'
+import { randomAction, randomJunkFrame, type Action } from './payloads.js'
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20251125)
 const TOTAL = 10_000
@@ -52,117 +52,6 @@ function overTheWire(value: unknown): unknown {
   if (Buffer.isBuffer(value)) return value
   if (Array.isArray(value) && value.some((v) => Buffer.isBuffer(v))) return value.map((v) => (Buffer.isBuffer(v) ? v : overTheWire(v)))
   return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown)
-}
-
-// ---------------------------------------------------------------------------------------
-// Payloads
-
-const TOPIC_LIKE = ['Devices', 'device', '', ' devices', 'alerts\u0000', '__proto__', 'constructor', 'toString', 'x'.repeat(300), '\u{1F6F0}', '\ud800', 'system ', 'scan,alerts', 'tak\n']
-
-function randomValue(prng: Prng, depth = 0): unknown {
-  switch (prng.int(0, depth > 2 ? 7 : 12)) {
-    case 0:
-      return prng.pick(TOPICS)
-    case 1:
-      return prng.pick(TOPIC_LIKE)
-    case 2:
-      return Array.from({ length: prng.int(0, 6) }, () => prng.pick(TOPICS))
-    case 3:
-      return prng.int(-1e9, 1e9)
-    case 4:
-      return prng.next() * 1e13
-    case 5:
-      return null
-    case 6:
-      return prng.chance(0.5)
-    case 7:
-      return String.fromCharCode(...Array.from({ length: prng.int(0, 40) }, () => prng.int(0, 0xffff)))
-    case 8:
-      return Array.from({ length: prng.int(0, 5) }, () => randomValue(prng, depth + 1))
-    case 9:
-      return prng.pick([{}, { topics: ['devices'] }, { length: 1, 0: 'devices' }, JSON.parse('{"__proto__":{"polluted":true}}'), { toString: 'devices' }])
-    case 10:
-      return Array.from({ length: prng.int(17, 40) }, () => prng.pick(TOPICS))
-    case 11: {
-      let nested: unknown = 'devices'
-      for (let i = prng.int(5, 60); i > 0; i--) nested = [nested]
-      return nested
-    }
-    default:
-      return [...Array.from({ length: prng.int(1, 4) }, () => prng.pick(TOPICS)), prng.pick(TOPIC_LIKE)]
-  }
-}
-
-function randomArgs(prng: Prng): unknown[] {
-  const count = prng.pick([1, 1, 1, 1, 1, 1, 0, 2, 3])
-  return Array.from({ length: count }, () => randomValue(prng))
-}
-
-function randomBuffer(prng: Prng): Buffer {
-  return Buffer.from(Array.from({ length: prng.int(0, 2048) }, () => prng.int(0, 255)))
-}
-
-/** Malformed or forbidden socket.io traffic that socket.io-client would never send. */
-function randomJunkFrame(prng: Prng): string | Buffer {
-  switch (prng.int(0, 13)) {
-    case 0:
-      return '42['
-    case 1:
-      return '42["disconnect"]'
-    case 2:
-      return '42["newListener","x"]'
-    case 3:
-      return `42[${prng.int(0, 99)},"devices"]`
-    case 4:
-      return '4{}'
-    case 5:
-      return '49["subscribe"]'
-    case 6:
-      return '40/admin,'
-    case 7:
-      return '451-["subscribe",{"_placeholder":true,"num":0}]'
-    case 8:
-      return '499-["subscribe",{"_placeholder":true,"num":0}]'
-    case 9:
-      return randomBuffer(prng)
-    case 10:
-      return `42["subscribe",${'['.repeat(2000)}${']'.repeat(2000)}]`
-    case 11:
-      return '5'
-    case 12:
-      return `42${prng.int(0, 1e9)}["subscribe","devices"]`
-    default:
-      return `42["${prng.pick(['ping', 'subscribe', 'unsubscribe', 'x'])}",${JSON.stringify(randomValue(prng))}`.slice(0, prng.int(3, 40))
-  }
-}
-
-type Action =
-  | { kind: 'subscribe' | 'unsubscribe'; args: unknown[]; ack: boolean }
-  | { kind: 'ping'; args: unknown[] }
-  | { kind: 'unknown'; name: string | number; args: unknown[] }
-  | { kind: 'binary'; event: 'subscribe' | 'unsubscribe' | 'ping'; args: unknown[] }
-  | { kind: 'junk'; frame: string | Buffer }
-  | { kind: 'oversized'; payload: string }
-
-function randomAction(prng: Prng): Action {
-  const roll = prng.next()
-  if (roll < 0.33) return { kind: 'subscribe', args: randomArgs(prng), ack: prng.chance(0.8) }
-  if (roll < 0.48) return { kind: 'unsubscribe', args: randomArgs(prng), ack: prng.chance(0.8) }
-  if (roll < 0.66) {
-    const args = prng.pick([[], [prng.int(0, 2e12)], [prng.next()], randomArgs(prng), ['123'], [null], [1, 2]])
-    return { kind: 'ping', args }
-  }
-  if (roll < 0.78) {
-    const name = prng.chance(0.2) ? prng.int(0, 1000) : prng.pick(['Subscribe', 'PING', 'join', 'event', 'error', 'connected', '__proto__', 'constructor', 'hasOwnProperty', '', 'x'.repeat(200), 'subscribe ', '\ud83d'])
-    return { kind: 'unknown', name, args: randomArgs(prng) }
-  }
-  if (roll < 0.9) {
-    const event = prng.pick(['subscribe', 'unsubscribe', 'ping'] as const)
-    const args = prng.pick([[randomBuffer(prng)], [[randomBuffer(prng), 'devices']], [randomBuffer(prng), randomBuffer(prng)]])
-    return { kind: 'binary', event, args }
-  }
-  if (roll < 0.98) return { kind: 'junk', frame: randomJunkFrame(prng) }
-  return { kind: 'oversized', payload: 'x'.repeat(prng.int(MAX_HTTP_BUFFER_SIZE + 1, 4 * MAX_HTTP_BUFFER_SIZE)) }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -484,4 +373,51 @@ t.test('a client that never reads is dropped with bounded memory; a good client 
   t.ok(loaded.p99 <= allowed, `p99 under abuse ${loaded.p99.toFixed(1)} ms <= max(2 x quiet ${quiet.p99.toFixed(1)} ms, 250 ms)`)
   t.ok(good.connected, 'the good client was never dropped')
   for (const j of junkers) j.terminate()
+})
+
+t.test('memory: what is kept for clients that reconnect is capped; a short drop still recovers, a long one starts afresh', async (t) => {
+  const cap = 1000
+  const { app, url } = await startApp(t, { socket: { recoveryBufferPackets: cap } })
+  const adapter = app.io.of('/').adapter as unknown as { packets: unknown[] }
+  const client = createClient(t, url, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 })
+  const received: string[] = []
+  client.on('event', (e) => received.push(e.id))
+  await waitFor(client, 'connected')
+  await new Promise<SubscriptionAck>((resolve) => client.emit('subscribe', ['devices'], resolve))
+  let index = 0
+  const publish = (count: number): string => {
+    let id = ''
+    for (let i = 0; i < count; i++) {
+      const envelope = app.envelopes.create('device:update', { device: makeDevice(index++), action: 'new' })
+      app.events.publish(envelope)
+      id = envelope.id
+    }
+    return id
+  }
+  const until = async (condition: () => boolean, what: string) => {
+    const deadline = Date.now() + 5000
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  }
+
+  const last = publish(20_000)
+  await until(() => received.includes(last), 'the 20,000 events')
+  t.ok(adapter.packets.length <= cap * 1.1, `packets kept: ${adapter.packets.length} (cap ${cap}), not 20,000`)
+
+  const drop = async (missed: number): Promise<{ recovered: boolean; got: number }> => {
+    const from = received.length
+    const reconnected = waitFor(client, 'connect')
+    app.io.of('/').sockets.get(client.id!)!.conn.close()
+    await waitFor(client, 'disconnect')
+    const lastMissed = publish(missed)
+    await reconnected
+    if (client.recovered) await until(() => received.includes(lastMissed), 'the replay')
+    return { recovered: client.recovered, got: received.length - from }
+  }
+  t.same(await drop(300), { recovered: true, got: 300 }, 'a drop within the cap: the missed events replayed, once')
+  const long = await drop(5000)
+  t.equal(long.recovered, false, 'a drop beyond the cap: a fresh session instead of a partial replay')
+  t.equal(long.got, 0, 'nothing replayed (the client subscribes again and gets a snapshot)')
 })

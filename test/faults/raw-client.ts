@@ -117,6 +117,10 @@ export class RawClient {
     this.ws._socket?.pause()
   }
 
+  resumeReading(): void {
+    this.ws._socket?.resume()
+  }
+
   terminate(): void {
     this.ws.terminate()
   }
