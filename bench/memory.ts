@@ -44,11 +44,12 @@ export interface MemoryPoint {
   withoutRecoveryBuffer: Mem
 }
 
-/** Answers {cmd:'mem'} with process.memoryUsage() after two full GCs; {cmd:'exit'} stops the server gracefully. */
+/** Answers {cmd:'mem'} with process.memoryUsage() after two full GCs; {cmd:'exit'} or the bench going away stops the server gracefully. */
 const PROBE =
   'data:text/javascript,' +
   encodeURIComponent(
-    "process.on('message',(m)=>{if(!m)return;if(m.cmd==='exit'){process.kill(process.pid,'SIGTERM');return}" +
+    "process.on('disconnect',()=>process.kill(process.pid,'SIGTERM'));" +
+      "process.on('message',(m)=>{if(!m)return;if(m.cmd==='exit'){process.kill(process.pid,'SIGTERM');return}" +
       "if(m.cmd==='mem'){globalThis.gc();globalThis.gc();const u=process.memoryUsage();" +
       'process.send({id:m.id,ok:true,value:{rss:u.rss,heapUsed:u.heapUsed,heapTotal:u.heapTotal,external:u.external,arrayBuffers:u.arrayBuffers}})}})',
   )

@@ -9,7 +9,7 @@ import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { ensureBuilt } from './lib/build.js'
-import { REPO_DIR } from './lib/ipc.js'
+import { REPO_DIR, track } from './lib/ipc.js'
 import type { Row, ScenarioResult } from './lib/report.js'
 import { fmtSpread, summary } from './lib/stats.js'
 import { loadavg } from 'node:os'
@@ -67,11 +67,13 @@ interface Start {
 async function timeToHealth(args: string[], limitMs = 20_000): Promise<Start> {
   const port = await freePort()
   const t0 = performance.now()
-  const child = spawn(process.execPath, args, {
-    cwd: REPO_DIR,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', KISMET_ENABLED: 'false', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
-    stdio: 'ignore',
-  })
+  const child = track(
+    spawn(process.execPath, args, {
+      cwd: REPO_DIR,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', KISMET_ENABLED: 'false', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+      stdio: 'ignore',
+    }),
+  )
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   try {
     for (;;) {

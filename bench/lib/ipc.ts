@@ -23,6 +23,15 @@ function killAll(): void {
   children.clear()
 }
 process.once('exit', killAll)
+// Ctrl-C or a kill of the bench: exit through 'exit', so every child goes with it.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
+
+/** Kills `child` (by its pid) when the bench exits, if it is still running then. */
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  return child
+}
 
 interface Request {
   id: number
