@@ -128,7 +128,7 @@ export async function runStartup(o: StartupOptions, log: (line: string) => void)
   const nc = summary(bare.map((x) => x.cpuMs))
   log(
     `  dist/src/server.js -> /health: ${fmtSpread(b)} ms (CPU ${fmtSpread(bc)} ms); node -e: ${fmtSpread(n)} ms (CPU ${fmtSpread(nc)} ms); ` +
-      `tsx src/server.ts: ${fmtSpread(t)} ms; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+      `${o.devPath ? `tsx src/server.ts: ${fmtSpread(t)} ms; ` : ''}load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
   )
   const rows: Row[] = [
     {
