@@ -6,7 +6,7 @@
 // the WifiDevice objects are stored as given (no copies), so callers must treat a device
 // handed to the tracker as immutable. Expiry looks only at the devices old enough to
 // expire, through an index of devices by the second of their lastSeen.
-import { LIVE_COUNTER_FIELDS, WifiDeviceSchema, type WifiDevice } from './events.js'
+import type { WifiDevice } from './events.js'
 
 export type TrackerEvent =
   | { kind: 'new'; device: WifiDevice }
@@ -15,13 +15,6 @@ export type TrackerEvent =
   /** Only live counters (signal, lastSeen, packets, dataBytes) moved. */
   | { kind: 'signal'; device: WifiDevice; previous: WifiDevice }
   | { kind: 'remove'; device: WifiDevice }
-
-type DeviceField = keyof WifiDevice
-
-/** Every field of the contract, the unit `changes` is made of. */
-export const DEVICE_FIELDS = Object.keys(WifiDeviceSchema.properties) as DeviceField[]
-
-const LIVE_FIELDS: ReadonlySet<DeviceField> = new Set<DeviceField>(LIVE_COUNTER_FIELDS)
 
 /** Structural equality for the JSON-like values a WifiDevice holds (location is an object). */
 export function sameValue(a: unknown, b: unknown): boolean {
@@ -46,15 +39,34 @@ export function diffDevices(
   previous: WifiDevice,
   next: WifiDevice,
 ): { changes: Partial<WifiDevice>; liveOnly: boolean } | undefined {
-  let changes: Record<string, unknown> | undefined
+  // Unrolled over the contract's fields: static property access stays monomorphic, where a
+  // loop over field names does a keyed (megamorphic) load per field per device.
+  let changes: Partial<WifiDevice> | undefined
   let liveOnly = true
-  for (const field of DEVICE_FIELDS) {
-    if (sameValue(previous[field], next[field])) continue
-    changes ??= {}
-    changes[field] = next[field]
-    if (!LIVE_FIELDS.has(field)) liveOnly = false
-  }
-  return changes ? { changes: changes as Partial<WifiDevice>, liveOnly } : undefined
+  const p = previous
+  const n = next
+  if (p.key !== n.key) { (changes ??= {}).key = n.key; liveOnly = false }
+  if (p.mac !== n.mac) { (changes ??= {}).mac = n.mac; liveOnly = false }
+  if (p.name !== n.name) { (changes ??= {}).name = n.name; liveOnly = false }
+  if (p.ssid !== n.ssid) { (changes ??= {}).ssid = n.ssid; liveOnly = false }
+  if (p.type !== n.type) { (changes ??= {}).type = n.type; liveOnly = false }
+  if (p.manufacturer !== n.manufacturer) { (changes ??= {}).manufacturer = n.manufacturer; liveOnly = false }
+  if (!sameNumber(p.channel, n.channel)) { (changes ??= {}).channel = n.channel; liveOnly = false }
+  if (!sameNumber(p.frequency, n.frequency)) { (changes ??= {}).frequency = n.frequency; liveOnly = false }
+  if (!sameNumber(p.signal, n.signal)) (changes ??= {}).signal = n.signal
+  if (p.encryption !== n.encryption) { (changes ??= {}).encryption = n.encryption; liveOnly = false }
+  if (!sameNumber(p.firstSeen, n.firstSeen)) { (changes ??= {}).firstSeen = n.firstSeen; liveOnly = false }
+  if (!sameNumber(p.lastSeen, n.lastSeen)) (changes ??= {}).lastSeen = n.lastSeen
+  if (!sameNumber(p.packets, n.packets)) (changes ??= {}).packets = n.packets
+  if (!sameNumber(p.dataBytes, n.dataBytes)) (changes ??= {}).dataBytes = n.dataBytes
+  if (!sameNumber(p.clients, n.clients)) { (changes ??= {}).clients = n.clients; liveOnly = false }
+  if (p.bssid !== n.bssid) { (changes ??= {}).bssid = n.bssid; liveOnly = false }
+  if (p.location !== n.location && !sameValue(p.location, n.location)) { (changes ??= {}).location = n.location; liveOnly = false }
+  return changes ? { changes, liveOnly } : undefined
+}
+
+function sameNumber(a: number | null | undefined, b: number | null | undefined): boolean {
+  return a === b || (a !== a && b !== b)
 }
 
 /** lastSeen is indexed per second: Kismet's last_time has a resolution of one second. */

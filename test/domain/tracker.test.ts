@@ -186,3 +186,27 @@ t.test('cheap at scale: 50,000 devices, batches of 500, expiry without a table s
   t.ok(pollsMs < 2000, 'polls stay cheap')
   t.ok(loadMs < 2000, 'resync stays cheap')
 })
+
+t.test('diffDevices covers every field of the contract, live counters apart', async (t) => {
+  const { LIVE_COUNTER_FIELDS, WifiDeviceSchema } = await import('../../src/events.js')
+  const base = device('01', { bssid: null, location: null })
+  const changed: Record<string, unknown> = {
+    key: 'other', mac: 'AA:BB:CC:00:00:99', name: 'x', ssid: 'y', type: 'Client', manufacturer: 'M', channel: 11,
+    frequency: 2462, signal: -30, encryption: 'Open', firstSeen: 1, lastSeen: T0 + 1000, packets: 101, dataBytes: 5001,
+    clients: 3, bssid: 'AA:BB:CC:00:00:01', location: { lat: 1, lon: 2, fix: 3 },
+  }
+  const fields = Object.keys(WifiDeviceSchema.properties)
+  t.same(Object.keys(changed).sort(), [...fields].sort(), 'this test names every field')
+  for (const field of fields) {
+    const next = { ...base, [field]: changed[field] } as typeof base
+    const diff = diffDevices(base, next)
+    t.same(diff?.changes, { [field]: changed[field] }, `${field} is compared`)
+    t.equal(diff?.liveOnly, (LIVE_COUNTER_FIELDS as readonly string[]).includes(field), `${field} live or not`)
+  }
+  t.equal(diffDevices(base, { ...base, location: null }), undefined, 'equal values: no diff')
+  t.equal(
+    diffDevices({ ...base, location: { lat: 1, lon: 2, fix: 3 } }, { ...base, location: { fix: 3, lon: 2, lat: 1 } }),
+    undefined,
+    'locations compare by value',
+  )
+})
