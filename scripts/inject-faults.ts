@@ -196,6 +196,7 @@ if (attach !== undefined) {
   }).catch((error: unknown) => fail((error as Error).message))
 }
 const auth = token === undefined ? {} : { auth: { token } }
+const rawOptions = token === undefined ? {} : { token }
 const restHeaders: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` }
 
 /** GET on the service's REST API; the API is rate-limited (600/min by default): a 429 waits and asks again. */
@@ -304,7 +305,7 @@ async function fuzzer(lane: number): Promise<void> {
 async function junkSender(): Promise<void> {
   const junkPrng = new Prng(seed * 17 + 3)
   while (hostileRunning) {
-    const raw = await RawClient.connect(serviceUrl).catch(() => undefined)
+    const raw = await RawClient.connect(serviceUrl, rawOptions).catch(() => undefined)
     if (!raw) {
       await sleep(200)
       continue
@@ -360,7 +361,7 @@ async function connectionFlood(): Promise<void> {
   for (const s of sockets) s.close()
 }
 
-const stalled = await RawClient.connect(serviceUrl)
+const stalled = await RawClient.connect(serviceUrl, rawOptions)
 stalled.send('421["subscribe",["devices","alerts","system","scan"]]')
 await stalled.waitFrame((f) => f.startsWith('431['))
 stalled.stopReading()

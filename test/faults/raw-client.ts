@@ -49,10 +49,11 @@ export class RawClient {
   }
 
   /** Opens the engine.io session and connects to the main namespace; resolves on the `connected` greeting. */
-  static async connect(url: string, timeoutMs = 5000): Promise<RawClient> {
+  static async connect(url: string, options: { timeoutMs?: number; token?: string } = {}): Promise<RawClient> {
+    const timeoutMs = options.timeoutMs ?? 5000
     const client = new RawClient(url)
     await client.waitFrame((f) => f.startsWith('0{'), timeoutMs)
-    client.send('40')
+    client.send(options.token === undefined ? '40' : `40${JSON.stringify({ token: options.token })}`)
     await client.waitFrame((f) => f.startsWith('42["connected"'), timeoutMs)
     return client
   }
