@@ -160,6 +160,11 @@ if (attach !== undefined) {
   for (const name of ['KISMET_USER', 'KISMET_PASSWORD', 'API_TOKEN']) delete env[name]
   const started = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })
   child = started
+  // Whatever ends this program (a failed check, an exception, Ctrl-C), the service goes too.
+  process.once('exit', () => {
+    if (started.exitCode === null && started.signalCode === null) started.kill('SIGKILL')
+  })
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
   let stderr = ''
   started.stderr.setEncoding('utf8')
   started.stderr.on('data', (chunk: string) => (stderr += chunk))

@@ -129,6 +129,11 @@ const childEnv: NodeJS.ProcessEnv = {
 // The simulator takes the API key; a login or token from the caller's environment would not fit.
 for (const name of ['KISMET_USER', 'KISMET_PASSWORD', 'API_TOKEN']) delete childEnv[name]
 const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: REPO, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+// Whatever ends the soak (an exception, Ctrl-C), the service goes too.
+process.once('exit', () => {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+})
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
 const childExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
   child.once('exit', (code, signal) => resolveExit({ code, signal })),
 )
