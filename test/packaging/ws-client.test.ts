@@ -210,7 +210,7 @@ t.test('the server going away and coming back: the client reconnects and subscri
   await client.waitFor(/disconnected \(io server disconnect\)/)
   const second = await bareServer(t, first.port)
   serve(second.io, 'second')
-  await client.waitFor(/subscribed to devices, alerts/, 15_000, 2)
+  await client.waitFor(/subscribed to devices, alerts/, 30_000, 2)
   t.same(subscribed, ['first', 'second'])
   client.interrupt()
   t.equal(await client.exited, 0)
