@@ -58,7 +58,7 @@ export default fp<SocketIoPluginOptions>(
     })
     const io = app.io
 
-    const broadcaster = new Broadcaster({ io, channel: events, factory: envelopes, stats, devices: () => app.tracker.all() })
+    const broadcaster = new Broadcaster({ io, channel: events, factory: envelopes, stats, clock, devices: () => app.tracker.all() })
     // After each broadcast (this listener comes after the broadcaster's): recovery memory stays bounded.
     const recoveryBufferPackets = opts.recoveryBufferPackets ?? DEFAULT_RECOVERY_BUFFER_PACKETS
     events.subscribe(() => trimRecoveryBuffer(io.of('/').adapter, recoveryBufferPackets))

@@ -182,6 +182,16 @@ export const SubscriptionRequestSchema = Type.Union([
 ])
 export type SubscriptionRequest = Static<typeof SubscriptionRequestSchema>
 
+/**
+ * Optional second argument of `subscribe`: `{ batch: true }` asks for batched delivery of
+ * those topics — one `events` packet carrying the envelopes of a short tick (at most
+ * BATCH_INTERVAL_MS) instead of one `event` packet each. Envelopes are unchanged.
+ */
+export const SubscribeOptionsSchema = Type.Object({ batch: Type.Optional(Type.Boolean()) }, { additionalProperties: false })
+export type SubscribeOptions = Static<typeof SubscribeOptionsSchema>
+export const BATCH_INTERVAL_MS = 10
+export const MAX_BATCH_ENVELOPES = 500
+
 export type SubscriptionAck = { ok: true; topics: Topic[] } | { ok: false; error: ClientError }
 
 export interface ConnectedData {
@@ -194,11 +204,17 @@ export interface ConnectedData {
 export interface ServerToClientEvents {
   connected: (data: ConnectedData) => void
   event: (envelope: AnyEnvelope) => void
+  /** Batched delivery (opt-in at subscribe): envelopes in the order they were published. */
+  events: (envelopes: AnyEnvelope[]) => void
   error: (error: ClientError) => void
 }
 
 export interface ClientToServerEvents {
-  subscribe: (topics: SubscriptionRequest, ack?: (result: SubscriptionAck) => void) => void
+  subscribe: (
+    topics: SubscriptionRequest,
+    optionsOrAck?: SubscribeOptions | ((result: SubscriptionAck) => void),
+    ack?: (result: SubscriptionAck) => void,
+  ) => void
   unsubscribe: (topics: SubscriptionRequest, ack?: (result: SubscriptionAck) => void) => void
   ping: (timestamp?: number, ack?: (timestamp: number) => void) => void
 }

@@ -1,7 +1,23 @@
 // Routes envelopes from the internal channel to Socket.IO rooms, and gives a socket that
 // newly joins a topic what it needs first: the device table as `device:snapshot` chunks,
 // the latest scan and system status.
-import { EVENT_TYPES, type AnyEnvelope, type Envelope, type EventDataMap, type Topic, type WifiDevice } from '../events.js'
+//
+// Sockets that asked for batched delivery sit in a topic's batch room: their envelopes are
+// gathered for one tick (BATCH_INTERVAL_MS) and sent as one `events` packet, in order. One
+// packet per envelope is what bounds fan-out (the per-packet cost dominates); a batch of N
+// costs about one.
+import type { Clock, TimerHandle } from '../clock.js'
+import {
+  BATCH_INTERVAL_MS,
+  EVENT_TYPES,
+  MAX_BATCH_ENVELOPES,
+  type AnyEnvelope,
+  type Envelope,
+  type EventDataMap,
+  type Topic,
+  type WifiDevice,
+} from '../events.js'
+import { batchRoom } from './rooms.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
 import type { ServiceStats } from '../stats.js'
 import type { RealtimeServer, RealtimeSocket } from './types.js'
@@ -15,6 +31,8 @@ export interface BroadcasterDeps {
   stats: ServiceStats
   /** The current device table. */
   devices: () => WifiDevice[]
+  /** Timers for the batch tick. */
+  clock: Clock
 }
 
 export class Broadcaster {
@@ -22,6 +40,9 @@ export class Broadcaster {
   readonly #unsubscribe: () => void
   #lastScan: Envelope<'scan:status'> | undefined
   #lastSystem: Envelope<'system:status'> | undefined
+  /** Envelopes waiting for the tick, per batch room. */
+  readonly #batches = new Map<string, AnyEnvelope[]>()
+  #batchTimer: TimerHandle | undefined
 
   constructor(deps: BroadcasterDeps) {
     this.#d = deps
@@ -30,6 +51,7 @@ export class Broadcaster {
 
   #route(envelope: AnyEnvelope): void {
     if (envelope.type === 'server:shutdown') {
+      this.flushBatches()
       this.#d.io.emit('event', envelope)
       return
     }
@@ -37,6 +59,30 @@ export class Broadcaster {
     if (envelope.type === 'system:status') this.#lastSystem = envelope
     const room = EVENT_TYPES[envelope.type].room
     this.#d.io.to(room).emit('event', envelope)
+    const batched = batchRoom(room)
+    if (this.#d.io.of('/').adapter.rooms.has(batched)) this.#queue(batched, envelope)
+  }
+
+  #queue(room: string, envelope: AnyEnvelope): void {
+    let batch = this.#batches.get(room)
+    if (!batch) this.#batches.set(room, (batch = []))
+    batch.push(envelope)
+    if (batch.length >= MAX_BATCH_ENVELOPES) this.#send(room)
+    this.#batchTimer ??= this.#d.clock.setTimeout(() => {
+      this.#batchTimer = undefined
+      this.flushBatches()
+    }, BATCH_INTERVAL_MS)
+  }
+
+  #send(room: string): void {
+    const batch = this.#batches.get(room)
+    this.#batches.delete(room)
+    if (batch && batch.length > 0) this.#d.io.to(room).emit('events', batch)
+  }
+
+  /** Sends every pending batch now (the tick, and before shutdown). */
+  flushBatches(): void {
+    for (const room of [...this.#batches.keys()]) this.#send(room)
   }
 
   /** What a socket gets right after it joins topics it was not in. */
@@ -63,6 +109,9 @@ export class Broadcaster {
   }
 
   close(): void {
+    this.flushBatches()
+    if (this.#batchTimer) this.#d.clock.clearTimeout(this.#batchTimer)
+    this.#batchTimer = undefined
     this.#unsubscribe()
   }
 }

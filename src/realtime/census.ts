@@ -1,10 +1,13 @@
 // Who is connected and to what: read from the Socket.IO server for /status, /stats and /metrics.
 import { TOPICS, type Topic } from '../events.js'
+import { batchRoom, topicsOf } from './rooms.js'
 import type { RealtimeServer } from './types.js'
 
+/** Subscribers per topic, in either delivery mode. */
 export function roomSizes(io: RealtimeServer): Record<Topic, number> {
   const rooms = io.of('/').adapter.rooms
-  return Object.fromEntries(TOPICS.map((topic) => [topic, rooms.get(topic)?.size ?? 0])) as Record<Topic, number>
+  const size = (topic: Topic) => (rooms.get(topic)?.size ?? 0) + (rooms.get(batchRoom(topic))?.size ?? 0)
+  return Object.fromEntries(TOPICS.map((topic) => [topic, size(topic)])) as Record<Topic, number>
 }
 
 export function clientDetails(io: RealtimeServer) {
@@ -12,7 +15,7 @@ export function clientDetails(io: RealtimeServer) {
     id: socket.id,
     address: socket.data.address ?? socket.handshake.address,
     connectedAt: socket.data.connectedAt ?? socket.handshake.issued,
-    topics: [...socket.rooms].filter((room) => room !== socket.id),
+    topics: topicsOf(socket.rooms),
   }))
 }
 

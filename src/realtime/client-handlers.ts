@@ -3,7 +3,8 @@
 import type { Clock } from '../clock.js'
 import type { ClientError, SubscriptionAck, Topic } from '../events.js'
 import type { ServiceStats } from '../stats.js'
-import { parseSubscription } from './subscriptions.js'
+import { parseSubscribeOptions, parseSubscription } from './subscriptions.js'
+import { batchRoom, topicsOf } from './rooms.js'
 import { TokenBucket } from './token-bucket.js'
 import type { RealtimeSocket } from './types.js'
 
@@ -37,7 +38,7 @@ function splitArgs(args: unknown[]): { payload: unknown[]; ack: Ack | undefined 
 }
 
 function joinedTopics(socket: RealtimeSocket): Topic[] {
-  return [...socket.rooms].filter((room) => room !== socket.id) as Topic[]
+  return topicsOf(socket.rooms)
 }
 
 export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandlerDeps): void {
@@ -77,10 +78,18 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
 
   untyped.on('subscribe', (...args) => {
     const { payload, ack } = splitArgs(args)
-    const parsed = payload.length === 1 ? parseSubscription(payload[0]) : parseSubscription(undefined)
+    const parsed = payload.length === 1 || payload.length === 2 ? parseSubscription(payload[0]) : parseSubscription(undefined)
     if (!parsed.ok) return refuse(parsed.error, ack)
-    const fresh = parsed.topics.filter((topic) => !socket.rooms.has(topic))
-    socket.join(parsed.topics)
+    const options = parseSubscribeOptions(payload[1])
+    if (!options.ok) return refuse(options.error, ack)
+    const subscribed = new Set(joinedTopics(socket))
+    const fresh = parsed.topics.filter((topic) => !subscribed.has(topic))
+    // One delivery mode per topic: subscribing again with the other mode switches it.
+    for (const topic of parsed.topics) {
+      const [join, leave] = options.batch ? [batchRoom(topic), topic] : [topic, batchRoom(topic)]
+      socket.leave(leave)
+      socket.join(join)
+    }
     if (fresh.length > 0) deps.onJoined(socket, fresh)
     ack?.({ ok: true, topics: joinedTopics(socket) } satisfies SubscriptionAck)
   })
@@ -89,7 +98,10 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
     const { payload, ack } = splitArgs(args)
     const parsed = payload.length === 1 ? parseSubscription(payload[0]) : parseSubscription(undefined)
     if (!parsed.ok) return refuse(parsed.error, ack)
-    for (const topic of parsed.topics) socket.leave(topic)
+    for (const topic of parsed.topics) {
+      socket.leave(topic)
+      socket.leave(batchRoom(topic))
+    }
     ack?.({ ok: true, topics: joinedTopics(socket) } satisfies SubscriptionAck)
   })
 

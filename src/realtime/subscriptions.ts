@@ -1,9 +1,10 @@
 // Validation of `subscribe` / `unsubscribe` payloads (SPEC section 3): one known topic or
 // an array of at most 16 known topics, refused as a whole otherwise.
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { MAX_TOPICS_PER_REQUEST, SubscriptionRequestSchema, TOPICS, type ClientError, type Topic } from '../events.js'
+import { MAX_TOPICS_PER_REQUEST, SubscribeOptionsSchema, SubscriptionRequestSchema, TOPICS, type ClientError, type Topic } from '../events.js'
 
 const validRequest = TypeCompiler.Compile(SubscriptionRequestSchema)
+const validOptions = TypeCompiler.Compile(SubscribeOptionsSchema)
 const knownTopics: ReadonlySet<string> = new Set(TOPICS)
 
 export type ParsedSubscription = { ok: true; topics: Topic[] } | { ok: false; error: ClientError }
@@ -33,4 +34,13 @@ export function parseSubscription(payload: unknown): ParsedSubscription {
     ok: false,
     error: { code: 'INVALID_PAYLOAD', message: `Expected a topic or an array of topics (${TOPICS.join(', ')})` },
   }
+}
+
+export type ParsedSubscribeOptions = { ok: true; batch: boolean } | { ok: false; error: ClientError }
+
+/** The optional second argument of `subscribe`: absent, or `{ batch?: boolean }`. */
+export function parseSubscribeOptions(options: unknown): ParsedSubscribeOptions {
+  if (options === undefined) return { ok: true, batch: false }
+  if (validOptions.Check(options)) return { ok: true, batch: options.batch === true }
+  return { ok: false, error: { code: 'INVALID_PAYLOAD', message: 'subscribe options are { batch?: boolean }' } }
 }

@@ -28,14 +28,21 @@ const isTopic = (value: unknown): value is Topic => typeof value === 'string' &&
 type Expected = { ok: true; topics: Topic[] } | { ok: false; code: ClientError['code'] }
 
 /** subscribe/unsubscribe: `args` as the server receives them (after JSON). `joined` is updated on success. */
+/** subscribe's optional second argument: an object with at most a boolean `batch` (README). */
+const isSubscribeOptions = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) &&
+  Object.entries(value).every(([k, v]) => k === 'batch' && typeof v === 'boolean')
+
 function expectSubscription(event: 'subscribe' | 'unsubscribe', args: unknown[], joined: Set<Topic>): Expected {
-  if (args.length !== 1) return { ok: false, code: 'INVALID_PAYLOAD' }
+  const maxArgs = event === 'subscribe' ? 2 : 1
+  if (args.length < 1 || args.length > maxArgs) return { ok: false, code: 'INVALID_PAYLOAD' }
   const value = args[0]
   const list = typeof value === 'string' ? [value] : value
   if (!Array.isArray(list) || list.length > 16) return { ok: false, code: 'INVALID_PAYLOAD' }
   if (!list.every(isTopic)) {
     return list.length > 0 && list.every((x) => typeof x === 'string') ? { ok: false, code: 'INVALID_TOPIC' } : { ok: false, code: 'INVALID_PAYLOAD' }
   }
+  if (args.length === 2 && !isSubscribeOptions(args[1])) return { ok: false, code: 'INVALID_PAYLOAD' }
   for (const topic of list) event === 'subscribe' ? joined.add(topic) : joined.delete(topic)
   return { ok: true, topics: [...joined].sort() }
 }

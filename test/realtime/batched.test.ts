@@ -1,0 +1,115 @@
+// Opt-in batched delivery: `subscribe(topics, { batch: true })` gets the same envelopes, in
+// order, as `events` packets; per-event subscribers are unaffected.
+import t from 'tap'
+import { startApp, type TestLike } from '../helper.js'
+import { createClient, EnvelopeRecorder, waitFor, type ClientSocket } from '../support/socket.js'
+import { makeDevice } from '../support/devices.js'
+import { envelopeErrors } from '../support/schemas.js'
+import type { AnyEnvelope, ClientError, SubscriptionAck } from '../../src/events.js'
+import { MAX_BATCH_ENVELOPES } from '../../src/events.js'
+
+type Emit = (event: string, ...args: unknown[]) => void
+
+async function batchedClient(t: TestLike, url: string) {
+  const client = createClient(t, url)
+  const batches: AnyEnvelope[][] = []
+  client.on('events', (envelopes) => batches.push(envelopes))
+  await waitFor(client, 'connected')
+  const ack = await new Promise<SubscriptionAck>((resolve) => client.emit('subscribe', ['devices', 'alerts'], { batch: true }, resolve))
+  return { client, batches, ack }
+}
+
+function publishDevices(app: Awaited<ReturnType<typeof startApp>>['app'], from: number, count: number): string[] {
+  const ids: string[] = []
+  for (let i = from; i < from + count; i++) {
+    const envelope = app.envelopes.create('device:update', { device: makeDevice(i), action: 'new' })
+    app.events.publish(envelope)
+    ids.push(envelope.id)
+  }
+  return ids
+}
+
+/** Resolves once `condition` holds, checked after each `events` packet. */
+function until(condition: () => boolean, client: ClientSocket): Promise<void> {
+  if (condition()) return Promise.resolve()
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!condition()) return
+      client.off('events', check)
+      resolve()
+    }
+    client.on('events', check)
+  })
+}
+
+t.test('a batched subscriber gets every envelope once, in order, in few packets', async (t) => {
+  const { url, app } = await startApp(t)
+  const { client, batches, ack } = await batchedClient(t, url)
+  t.same(ack, { ok: true, topics: ['devices', 'alerts'] })
+  const plain = createClient(t, url)
+  const recorder = new EnvelopeRecorder(plain)
+  await waitFor(plain, 'connected')
+  await new Promise<SubscriptionAck>((resolve) => plain.emit('subscribe', 'devices', resolve))
+
+  const ids = publishDevices(app, 0, 1200)
+  await until(() => batches.flat().length >= 1200, client)
+  const received = batches.flat()
+  t.same(received.map((e) => e.id), ids, 'every envelope once, in order')
+  t.ok(batches.length <= 10, `in ${batches.length} packets`)
+  t.ok(batches.every((b) => b.length <= MAX_BATCH_ENVELOPES), 'no batch above the maximum')
+  t.same(received.flatMap(envelopeErrors), [], 'the envelopes are the usual ones')
+
+  await recorder.until((got) => got.filter((e) => e.type === 'device:update').length === 1200)
+  t.same(recorder.ofType('device:update').map((e) => e.id), ids, 'per-event subscribers are unaffected')
+
+  const status = (await app.inject('/api/kismet/ws/status')).json()
+  t.equal(status.data.websocket.rooms.devices, 2, 'both count as devices subscribers')
+  const details = status.data.websocket.clientDetails.find((c: { id: string }) => c.id === client.id)
+  t.same(details.topics.sort(), ['alerts', 'devices'])
+})
+
+t.test('the snapshot still comes first, as events, and the mode can be switched back', async (t) => {
+  const { url, app } = await startApp(t)
+  app.tracker.ingest([makeDevice(1), makeDevice(2)])
+  const client = createClient(t, url)
+  const recorder = new EnvelopeRecorder(client)
+  const batches: AnyEnvelope[][] = []
+  client.on('events', (envelopes) => batches.push(envelopes))
+  await waitFor(client, 'connected')
+  await new Promise<SubscriptionAck>((resolve) => client.emit('subscribe', 'devices', { batch: true }, resolve))
+  t.equal(recorder.ofType('device:snapshot').length, 1, 'snapshot sent as an event')
+
+  const [batchedId] = publishDevices(app, 10, 1)
+  await until(() => batches.length === 1, client)
+  t.equal(batches[0]![0]!.id, batchedId)
+
+  await new Promise<SubscriptionAck>((resolve) => client.emit('subscribe', 'devices', resolve))
+  t.equal(recorder.ofType('device:snapshot').length, 1, 'switching mode is not a new subscription')
+  const [plainId] = publishDevices(app, 11, 1)
+  await recorder.until((got) => got.some((e) => e.id === plainId))
+  t.equal(batches.length, 1, 'no more batches')
+})
+
+t.test('bad subscribe options are refused whole with INVALID_PAYLOAD', async (t) => {
+  const { url, app } = await startApp(t)
+  const client = createClient(t, url)
+  await waitFor(client, 'connected')
+  for (const options of [{ batch: 'yes' }, { batch: true, extra: 1 }, 'batch', 5]) {
+    const errorEvent = waitFor<ClientError>(client, 'error')
+    const ack = await new Promise<SubscriptionAck>((resolve) => (client.emit as unknown as Emit)('subscribe', 'devices', options, resolve))
+    t.match(ack, { ok: false, error: { code: 'INVALID_PAYLOAD' } }, JSON.stringify(options))
+    t.equal((await errorEvent).code, 'INVALID_PAYLOAD')
+  }
+  const socket = app.io.of('/').sockets.get(client.id!)!
+  t.same([...socket.rooms], [socket.id], 'nothing joined')
+})
+
+t.test('pending batches go out before server:shutdown', async (t) => {
+  const { url, app } = await startApp(t)
+  const { client, batches } = await batchedClient(t, url)
+  const shutdown = waitFor<AnyEnvelope>(client, 'event', (e) => e.type === 'server:shutdown')
+  const ids = publishDevices(app, 0, 3)
+  await app.close()
+  await shutdown
+  t.same(batches.flat().map((e) => e.id), ids)
+})
