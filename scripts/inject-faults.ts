@@ -35,6 +35,7 @@ import { KismetSimulator, type SimDevice } from '../src/sim/simulator.js'
 import { Prng } from '../src/sim/prng.js'
 import type { ClientToServerEvents, ConnectionState, ServerToClientEvents, SubscriptionAck, WifiDevice } from '../src/events.js'
 import { ClientTable, tableDifferences } from '../test/faults/client-table.js'
+import { listeningUrl, onLogEntries } from '../test/support/service-log.js'
 import { randomAction, randomJunkFrame } from '../test/faults/payloads.js'
 import { RawClient } from '../test/faults/raw-client.js'
 
@@ -169,32 +170,19 @@ if (attach !== undefined) {
   started.stderr.setEncoding('utf8')
   started.stderr.on('data', (chunk: string) => (stderr += chunk))
   serviceUrl = await new Promise<string>((resolveUrl, reject) => {
-    let buffered = ''
     const timer = setTimeout(() => reject(new Error(`the service did not start within 30 s: ${stderr}`)), 30_000)
-    started.stdout.setEncoding('utf8')
-    started.stdout.on('data', (chunk: string) => {
-      buffered += chunk
-      const lines = buffered.split('\n')
-      buffered = lines.pop() ?? ''
-      for (const line of lines) {
-        let entry: Record<string, unknown>
-        try {
-          entry = JSON.parse(line) as Record<string, unknown>
-        } catch {
-          continue
-        }
-        const level = Number(entry['level'])
-        if (level === 40) serviceLog.warn += 1
-        if (level >= 50) {
-          serviceLog.error += 1
-          const msg = String(entry['msg']).slice(0, 120)
-          serviceLog.errors.set(msg, (serviceLog.errors.get(msg) ?? 0) + 1)
-        }
-        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(String(entry['msg'] ?? ''))
-        if (match) {
-          clearTimeout(timer)
-          resolveUrl(match[1]!)
-        }
+    onLogEntries(started.stdout, (entry) => {
+      const level = Number(entry['level'])
+      if (level === 40) serviceLog.warn += 1
+      if (level >= 50) {
+        serviceLog.error += 1
+        const msg = String(entry['msg']).slice(0, 120)
+        serviceLog.errors.set(msg, (serviceLog.errors.get(msg) ?? 0) + 1)
+      }
+      const url = listeningUrl(entry)
+      if (url) {
+        clearTimeout(timer)
+        resolveUrl(url)
       }
     })
     started.once('exit', (code) => reject(new Error(`the service exited (${code}) before listening: ${stderr}`)))

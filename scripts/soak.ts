@@ -27,6 +27,7 @@ import { KismetSimulator } from '../src/sim/simulator.js'
 import { Prng } from '../src/sim/prng.js'
 import type { SubscriptionAck, WifiDevice } from '../src/events.js'
 import { ClientTable, tableDifferences } from '../test/faults/client-table.js'
+import { listeningUrl, onLogEntries } from '../test/support/service-log.js'
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -141,26 +142,13 @@ let stderr = ''
 child.stderr.setEncoding('utf8')
 child.stderr.on('data', (chunk: string) => (stderr += chunk))
 const serviceUrl = await new Promise<string>((resolveUrl, reject) => {
-  let buffered = ''
   const timer = setTimeout(() => reject(new Error(`the service did not start within 30 s: ${stderr}`)), 30_000)
-  child.stdout.setEncoding('utf8')
-  child.stdout.on('data', (chunk: string) => {
-    buffered += chunk
-    const lines = buffered.split('\n')
-    buffered = lines.pop() ?? ''
-    for (const line of lines) {
-      let entry: Record<string, unknown>
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>
-      } catch {
-        continue
-      }
-      if (Number(entry['level']) >= 50) errors.push(String(entry['msg']))
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(String(entry['msg'] ?? ''))
-      if (match) {
-        clearTimeout(timer)
-        resolveUrl(match[1]!)
-      }
+  onLogEntries(child.stdout, (entry) => {
+    if (Number(entry['level']) >= 50) errors.push(String(entry['msg']))
+    const url = listeningUrl(entry)
+    if (url) {
+      clearTimeout(timer)
+      resolveUrl(url)
     }
   })
   void childExit.then(({ code }) => reject(new Error(`the service exited (${code}) before listening: ${stderr}`)))

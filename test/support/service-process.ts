@@ -2,6 +2,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import type { TestLike } from '../helper.js'
+import { listeningUrl, onLogEntries } from './service-log.js'
 
 export interface ServiceProcess {
   child: ChildProcessByStdio<null, Readable, Readable>
@@ -48,25 +49,13 @@ export function startServiceProcess(t: TestLike, env: Record<string, string> = {
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs)
-    let buffered = ''
-    child.stdout.on('data', (d: Buffer) => {
-      buffered += d.toString()
-      const lines = buffered.split('\n')
-      buffered = lines.pop() ?? ''
-      for (const line of lines) {
-        let entry: Record<string, unknown>
-        try {
-          entry = JSON.parse(line) as Record<string, unknown>
-        } catch {
-          entry = { msg: line }
-        }
-        logs.push(entry)
-        for (const check of logWaiters) check(String(entry['msg'] ?? ''))
-        const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(String(entry['msg'] ?? ''))
-        if (listening) {
-          clearTimeout(timer)
-          resolve({ child, url: listening[1]!, logs, stderr: () => stderr, waitForLog, exited })
-        }
+    onLogEntries(child.stdout, (entry) => {
+      logs.push(entry)
+      for (const check of logWaiters) check(String(entry['msg'] ?? ''))
+      const url = listeningUrl(entry)
+      if (url) {
+        clearTimeout(timer)
+        resolve({ child, url, logs, stderr: () => stderr, waitForLog, exited })
       }
     })
     void exited.then(({ code }) => {
