@@ -19,6 +19,7 @@ import { randomBytes, randomInt } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { KismetSimulator } from '../src/sim/simulator.js'
+import { onLines } from './lib/log-lines.js'
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const STOP_LIMIT_MS = 12_000
@@ -87,19 +88,6 @@ function renderServiceLine(line: string): string | undefined {
   return `${clockTime(entry['time'])} ${level.padEnd(5)} kismet-ws  ${text}`
 }
 
-function pipeLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let buffered = ''
-  stream.setEncoding('utf8')
-  stream.on('data', (chunk: string) => {
-    buffered += chunk
-    const lines = buffered.split('\n')
-    buffered = lines.pop() ?? ''
-    for (const line of lines) onLine(line)
-  })
-  stream.on('end', () => {
-    if (buffered !== '') onLine(buffered)
-  })
-}
 
 function banner(serviceUrl: string, simUrl: string, apiKey: string): void {
   const shown = serviceUrl.replace('://0.0.0.0:', '://localhost:').replace('://[::]:', '://localhost:')
@@ -182,7 +170,7 @@ const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
 })
 
 let listening = false
-pipeLines(child.stdout, (line) => {
+onLines(child.stdout, (line) => {
   const rendered = renderServiceLine(line)
   if (rendered !== undefined) out(rendered)
   const match = /Server listening at (http:\/\/[^\s"]+)/.exec(line)
@@ -191,7 +179,7 @@ pipeLines(child.stdout, (line) => {
     banner(match[1]!, simUrl, apiKey)
   }
 })
-pipeLines(child.stderr, (line) => {
+onLines(child.stderr, (line) => {
   if (line.trim() !== '') process.stderr.write(`         kismet-ws  ${line}\n`)
 })
 

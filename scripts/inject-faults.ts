@@ -35,7 +35,7 @@ import { KismetSimulator, type SimDevice } from '../src/sim/simulator.js'
 import { Prng } from '../src/sim/prng.js'
 import type { ClientToServerEvents, ConnectionState, ServerToClientEvents, SubscriptionAck, WifiDevice } from '../src/events.js'
 import { ClientTable, tableDifferences } from '../test/faults/client-table.js'
-import { listeningUrl, onLogEntries } from '../test/support/service-log.js'
+import { listeningUrl, onLogEntries } from './lib/log-lines.js'
 import { randomAction, randomJunkFrame } from '../test/faults/payloads.js'
 import { RawClient } from '../test/faults/raw-client.js'
 

@@ -27,7 +27,7 @@ import { KismetSimulator } from '../src/sim/simulator.js'
 import { Prng } from '../src/sim/prng.js'
 import type { SubscriptionAck, WifiDevice } from '../src/events.js'
 import { ClientTable, tableDifferences } from '../test/faults/client-table.js'
-import { listeningUrl, onLogEntries } from '../test/support/service-log.js'
+import { listeningUrl, onLogEntries } from './lib/log-lines.js'
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream'
 import { Server } from 'socket.io'
 import { KismetSimulator } from '../../src/sim/simulator.js'
 import { startApp, TEST_API_KEY, testEnv, type TestLike } from '../helper.js'
+import { onLines } from '../../scripts/lib/log-lines.js'
 
 interface ClientProcess {
   lines: string[]
@@ -34,17 +35,11 @@ function runClient(t: TestLike, args: string[], env: Record<string, string> = {}
   })
   const lines: string[] = []
   const wake = new Set<() => void>()
-  const collect = (stream: Readable) => {
-    let buffered = ''
-    stream.setEncoding('utf8')
-    stream.on('data', (chunk: string) => {
-      buffered += chunk
-      const parts = buffered.split('\n')
-      buffered = parts.pop() ?? ''
-      lines.push(...parts)
+  const collect = (stream: Readable) =>
+    onLines(stream, (line) => {
+      lines.push(line)
       for (const fn of wake) fn()
     })
-  }
   collect(child.stdout)
   collect(child.stderr)
   let ended = false

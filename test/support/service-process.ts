@@ -2,7 +2,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import type { TestLike } from '../helper.js'
-import { listeningUrl, onLogEntries } from './service-log.js'
+import { listeningUrl, onLogEntries } from '../../scripts/lib/log-lines.js'
 
 export interface ServiceProcess {
   child: ChildProcessByStdio<null, Readable, Readable>
