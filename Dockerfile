@@ -25,6 +25,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes
+COPY scripts/bundle.mjs ./scripts/
 RUN npm run build
 
 # ---- runtime: production dependencies and dist/ only ---------------------------------
@@ -44,4 +45,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8001) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node is PID 1 and receives SIGTERM itself: the server tells clients, stops polling and
 # exits 0 within 10 s (close-with-grace). No shell wrapper, no npm.
-CMD ["node", "dist/src/server.js"]
+CMD ["node", "dist/server.bundle.mjs"]

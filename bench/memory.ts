@@ -5,7 +5,7 @@
 // Heap per device = (heapUsed(N) - heapUsed(0)) / N.
 //
 // - The figures with goals come from the production entry, `node --expose-gc
-//   dist/src/server.js`, with a tiny preloaded probe (a data: URL module) that answers
+//   dist/server.bundle.mjs`, with a tiny preloaded probe (a data: URL module) that answers
 //   memory requests over IPC after a full GC; devices tracked are read from
 //   GET /api/kismet/ws/stats.
 // - The breakdown comes from the same app in bench/server-host.ts (tsx, so its RSS carries
@@ -15,7 +15,7 @@
 //   emptying it gives the steady state once the window has passed.
 import { fork } from 'node:child_process'
 import { API_KEY } from './upstream.js'
-import { ensureBuilt } from './lib/build.js'
+import { ensureBuilt, PRODUCTION_ENTRY } from './lib/build.js'
 import { REPO_DIR, startWorker, sleep, Worker } from './lib/ipc.js'
 import { freePort } from './startup.js'
 import type { Row, ScenarioResult } from './lib/report.js'
@@ -75,7 +75,7 @@ async function trackedByRest(base: string): Promise<{ tracked: number; connected
   }
 }
 
-/** The production entry (dist/src/server.js) polling a simulator of `devices`. */
+/** The production entry (dist/server.bundle.mjs) polling a simulator of `devices`. */
 async function measureProduction(devices: number, log: (line: string) => void): Promise<ProductionPoint> {
   const sim = startWorker('sim-worker.ts', { name: `sim-worker(prod ${devices})` })
   let server: Worker | undefined
@@ -83,7 +83,7 @@ async function measureProduction(devices: number, log: (line: string) => void): 
     const { url } = await sim.call<{ url: string }>('start', { devices, seed: 5, apiKey: API_KEY, manualClock: false }, 180_000)
     const port = await freePort()
     const t0 = Date.now()
-    const child = fork('dist/src/server.js', [], {
+    const child = fork(PRODUCTION_ENTRY, [], {
       cwd: REPO_DIR,
       execArgv: ['--expose-gc', '--import', PROBE],
       env: {
@@ -101,7 +101,7 @@ async function measureProduction(devices: number, log: (line: string) => void): 
       },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     })
-    server = new Worker(`dist/src/server.js(${devices})`, child)
+    server = new Worker(`${PRODUCTION_ENTRY}(${devices})`, child)
     const base = `http://127.0.0.1:${port}`
     for (;;) {
       const { tracked, connected } = await trackedByRest(base)
@@ -113,7 +113,7 @@ async function measureProduction(devices: number, log: (line: string) => void): 
     const loadMs = Date.now() - t0
     await sleep(2500)
     const mem = await server.call<Omit<ProductionPoint, 'devices' | 'loadMs'>>('mem')
-    log(`  dist/src/server.js, ${String(devices).padStart(6)} devices: ready ${loadMs} ms after spawn; heap ${fmt(mem.heapUsed / 1e6)} MB, rss ${fmt(mem.rss / 1e6)} MB`)
+    log(`  dist/server.bundle.mjs, ${String(devices).padStart(6)} devices: ready ${loadMs} ms after spawn; heap ${fmt(mem.heapUsed / 1e6)} MB, rss ${fmt(mem.rss / 1e6)} MB`)
     return { devices, loadMs, ...mem }
   } finally {
     await server?.stop(12_000)
@@ -170,7 +170,7 @@ export async function runMemory(o: MemoryOptions, log: (line: string) => void): 
     rows.push(
       {
         scenario: '4 memory',
-        metric: `heap per tracked device, ${p.devices.toLocaleString('en-US')} devices (dist/src/server.js, after a GC, right after the load)`,
+        metric: `heap per tracked device, ${p.devices.toLocaleString('en-US')} devices (dist/server.bundle.mjs, after a GC, right after the load)`,
         value: perDevice,
         unit: 'B',
         baselineLabel: 'same process, 0 devices (heapUsed)',
@@ -182,7 +182,7 @@ export async function runMemory(o: MemoryOptions, log: (line: string) => void): 
       },
       {
         scenario: '4 memory',
-        metric: `RSS, ${p.devices.toLocaleString('en-US')} devices (dist/src/server.js)`,
+        metric: `RSS, ${p.devices.toLocaleString('en-US')} devices (dist/server.bundle.mjs)`,
         value: p.rss / 1e6,
         unit: 'MB',
         baselineLabel: 'same process, 0 devices',

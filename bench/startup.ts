@@ -1,4 +1,4 @@
-// Scenario 6: start-up. Time from spawning the production entry (`node dist/src/server.js`,
+// Scenario 6: start-up. Time from spawning the production entry (`node dist/server.bundle.mjs`,
 // built first when dist is missing or older than the sources) to the first 200 from
 // GET /health, against spawning `node -e ""` to its exit (the cost of starting Node at
 // all), alternating, several repetitions. `node --import tsx src/server.ts` (what
@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { ensureBuilt } from './lib/build.js'
+import { ensureBuilt, PRODUCTION_ENTRY } from './lib/build.js'
 import { REPO_DIR, track } from './lib/ipc.js'
 import type { Row, ScenarioResult } from './lib/report.js'
 import { fmtSpread, summary } from './lib/stats.js'
@@ -110,14 +110,14 @@ export async function runStartup(o: StartupOptions, log: (line: string) => void)
   const tsx: Start[] = []
   // One unmeasured round so the file cache is warm for both.
   await bareNode()
-  await timeToHealth(['dist/src/server.js'])
+  await timeToHealth([PRODUCTION_ENTRY])
   for (let i = 0; i < o.repetitions; i++) {
     if (i % 2 === 0) {
-      built.push(await timeToHealth(['dist/src/server.js']))
+      built.push(await timeToHealth([PRODUCTION_ENTRY]))
       bare.push(await bareNode())
     } else {
       bare.push(await bareNode())
-      built.push(await timeToHealth(['dist/src/server.js']))
+      built.push(await timeToHealth([PRODUCTION_ENTRY]))
     }
     if (o.devPath && i < Math.ceil(o.repetitions / 2)) tsx.push(await timeToHealth(['--import', 'tsx', 'src/server.ts']))
   }
@@ -127,13 +127,13 @@ export async function runStartup(o: StartupOptions, log: (line: string) => void)
   const bc = summary(built.map((x) => x.cpuMs))
   const nc = summary(bare.map((x) => x.cpuMs))
   log(
-    `  dist/src/server.js -> /health: ${fmtSpread(b)} ms (CPU ${fmtSpread(bc)} ms); node -e: ${fmtSpread(n)} ms (CPU ${fmtSpread(nc)} ms); ` +
+    `  dist/server.bundle.mjs -> /health: ${fmtSpread(b)} ms (CPU ${fmtSpread(bc)} ms); node -e: ${fmtSpread(n)} ms (CPU ${fmtSpread(nc)} ms); ` +
       `${o.devPath ? `tsx src/server.ts: ${fmtSpread(t)} ms; ` : ''}load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
   )
   const rows: Row[] = [
     {
       scenario: '6 start-up',
-      metric: 'spawn `node dist/src/server.js` -> GET /health 200',
+      metric: 'spawn `node dist/server.bundle.mjs` -> GET /health 200',
       value: b.median,
       unit: 'ms',
       spread: fmtSpread(b),

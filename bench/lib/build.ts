@@ -14,11 +14,15 @@ function newestSource(dir: string): number {
   return newest
 }
 
+/** What `npm start` and the container run. */
+export const PRODUCTION_ENTRY = 'dist/server.bundle.mjs'
+
 export function ensureBuilt(log: (line: string) => void): 'fresh' | 'built' {
-  const entry = resolve(REPO_DIR, 'dist/src/server.js')
+  const entry = resolve(REPO_DIR, PRODUCTION_ENTRY)
   const sources = Math.max(...['src', 'plugins', 'routes'].map((d) => newestSource(resolve(REPO_DIR, d))))
   if (existsSync(entry) && statSync(entry).mtimeMs >= sources) return 'fresh'
-  log('  building (dist is missing or older than the sources): tsc -p tsconfig.build.json')
+  log('  building (dist is missing or older than the sources): tsc -p tsconfig.build.json, then the bundle')
   execFileSync(process.execPath, [resolve(REPO_DIR, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_DIR, stdio: 'inherit' })
+  execFileSync(process.execPath, [resolve(REPO_DIR, 'scripts/bundle.mjs')], { cwd: REPO_DIR, stdio: 'inherit' })
   return 'built'
 }
