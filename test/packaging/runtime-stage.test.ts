@@ -17,7 +17,7 @@ t.test('the Dockerfile keeps the settled shape', async (t) => {
   t.match(runtime, /^USER (?!root\b)\S+$/m, 'a non-root user')
   t.match(runtime, /^EXPOSE 8001$/m)
   t.match(runtime, /^HEALTHCHECK .*CMD \["node", "-e", ".*\/health/m, 'a HEALTHCHECK through node on /health')
-  t.match(runtime, /^CMD \["node", "dist\/src\/server\.js"\]$/m, 'node as PID 1, no npm or shell in between')
+  t.match(runtime, /^CMD \["node", "dist\/server\.bundle\.mjs"\]$/m, 'node as PID 1, no npm or shell in between')
 })
 
 t.test('check-runtime-stage.sh passes', { timeout: 110_000 }, async (t) => {
