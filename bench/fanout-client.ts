@@ -68,10 +68,20 @@ serve(
       return { connected: group.filter((s) => s.connected).length }
     },
 
-    /** The sockets of `key` ask for batched delivery (bench alternative, see server-host.ts). */
+    /**
+     * The sockets of `key` ask for batched delivery: kismet-ws through its own opt-in,
+     * `subscribe(topics, { batch: true })`; the bare server through the bench's stand-in
+     * (see server-host.ts), the same 10 ms tick.
+     */
     async optIn(args: { key: string }) {
       const group = groups.get(args.key) ?? []
-      await Promise.all(group.map((socket) => new Promise<void>((resolve) => socket.emit('bench:batched', () => resolve()))))
+      const ask = (socket: Socket) =>
+        new Promise<void>((resolve) =>
+          args.key === 'kismet-ws'
+            ? socket.emit('subscribe', ['devices'], { batch: true }, () => resolve())
+            : socket.emit('bench:batched', () => resolve()),
+        )
+      await Promise.all(group.map(ask))
       return { optedIn: group.length }
     },
 
