@@ -14,10 +14,7 @@ import t, { type Test } from 'tap'
 import type { SimFault, SimFaultOptions } from '../../src/sim/simulator.js'
 import type { AnyEnvelope, ConnectionState, SubscriptionAck, Topic } from '../../src/events.js'
 import type { KismetErrorKind } from '../../src/kismet/errors.js'
-import { ManualClock } from '../../src/clock.js'
-import { KismetSimulator } from '../../src/sim/simulator.js'
-import { startApp, TEST_API_KEY, testEnv } from '../helper.js'
-import { groundTruth, startPipeline, type Pipeline } from '../support/pipeline.js'
+import { startPipeline, type Pipeline } from '../support/pipeline.js'
 import { createClient, EnvelopeRecorder, waitFor, type ClientSocket } from '../support/socket.js'
 import { envelopeErrors } from '../support/schemas.js'
 import { ClientTable, tableDifferences } from './client-table.js'
@@ -424,53 +421,10 @@ t.test('a refresh requested while a slow cycle runs still gets its full resync',
   await assertConverged(t, h)
 })
 
-/**
- * A pipeline like startPipeline's, except that Kismet's clock can be set apart from the
- * service's (a sensor without a real-time clock, or NTP stepping it).
- */
+/** A harness whose Kismet clock can be set apart from the service's (see Pipeline.setKismetSkew). */
 async function skewedHarness(t: Test): Promise<Harness & { setSkew(ms: number): void; kismetNow(): number }> {
-  const clock = new ManualClock()
-  let skew = 0
-  const kismetNow = () => clock.now() + skew
-  const sim = new KismetSimulator({ apiKey: TEST_API_KEY, seed: 7, devices: 12, clock: kismetNow })
-  const simUrl = await sim.listen()
-  t.teardown(() => sim.close())
-  const hour = String(3_600_000)
-  const { app, url } = await startApp(t, {
-    clock,
-    env: testEnv({
-      KISMET_ENABLED: 'true',
-      KISMET_API_URL: simUrl,
-      KISMET_API_KEY: TEST_API_KEY,
-      POLL_INTERVAL_MS: hour,
-      HEARTBEAT_INTERVAL_MS: hour,
-      RETRY_DELAY_MS: hour,
-      KISMET_TIMEOUT_MS: '2000',
-    }),
-  })
-  const envelopes: AnyEnvelope[] = []
-  app.events.subscribe((envelope) => envelopes.push(envelope))
-  const p: Pipeline = {
-    clock,
-    sim,
-    app,
-    url,
-    envelopes,
-    take: () => [],
-    cycle: () => app.poller.runCycle(),
-    advance: (ms) => clock.advance(ms),
-    truth: () => groundTruth(simUrl, kismetNow(), 300),
-  }
-  const client = createClient(t, url)
-  const recorder = new EnvelopeRecorder(client)
-  const table = new ClientTable()
-  client.on('event', (envelope) => table.apply(envelope))
-  await waitFor(client, 'connected')
-  await new Promise<SubscriptionAck>((resolve) => client.emit('subscribe', TOPICS, resolve))
-  const h = { p, client, recorder, table, raised: [] as string[], setSkew: (ms: number) => (skew = ms), kismetNow }
-  await p.cycle()
-  await settle(h)
-  return h
+  const h = await harness(t)
+  return { ...h, setSkew: (ms: number) => h.p.setKismetSkew(ms), kismetNow: () => h.p.kismetNow() }
 }
 
 /** An alert stamped with Kismet's own clock (the simulator otherwise keeps alert times increasing). */

@@ -21,6 +21,10 @@ export interface Pipeline {
   cycle(): Promise<void>
   /** Moves time (simulator and service) forward, firing due throttle timers. */
   advance(ms: number): void
+  /** Sets Kismet's clock apart from the service's (a sensor without RTC, NTP stepping it); 0 by default. */
+  setKismetSkew(ms: number): void
+  /** Kismet's clock: the service's plus the skew. */
+  kismetNow(): number
   /** The simulator's ground truth as a fresh full read shows it (devices within the TTL), by key. */
   truth(): Promise<WifiDevice[]>
 }
@@ -32,7 +36,9 @@ export async function startPipeline(
   options: { sim?: SimulatorOptions; env?: Record<string, string> } = {},
 ): Promise<Pipeline> {
   const clock = new ManualClock()
-  const sim = new KismetSimulator({ apiKey: TEST_API_KEY, seed: 7, ...options.sim, clock: () => clock.now() })
+  let skew = 0
+  const kismetNow = () => clock.now() + skew
+  const sim = new KismetSimulator({ apiKey: TEST_API_KEY, seed: 7, ...options.sim, clock: kismetNow })
   const simUrl = await sim.listen()
   t.teardown(() => sim.close())
   const { app, url } = await startApp(t, {
@@ -65,7 +71,9 @@ export async function startPipeline(
     },
     cycle: () => app.poller.runCycle(),
     advance: (ms) => clock.advance(ms),
-    truth: () => groundTruth(simUrl, clock.now(), Number(options.env?.['DEVICE_TTL_S'] ?? 300)),
+    setKismetSkew: (ms) => (skew = ms),
+    kismetNow,
+    truth: () => groundTruth(simUrl, kismetNow(), Number(options.env?.['DEVICE_TTL_S'] ?? 300)),
   }
 }
 
