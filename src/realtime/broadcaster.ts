@@ -3,9 +3,11 @@
 // the latest scan and system status.
 //
 // Sockets that asked for batched delivery sit in a topic's batch room: their envelopes are
-// gathered for one tick (BATCH_INTERVAL_MS) and sent as one `events` packet, in order. One
-// packet per envelope is what bounds fan-out (the per-packet cost dominates); a batch of N
-// costs about one.
+// gathered and sent as one `events` packet, in order. One packet per envelope is what bounds
+// fan-out (the per-packet cost dominates); a batch of N costs about one. A batch waits only
+// for the burst it belongs to (what is published in the same turn of the event loop, like a
+// poll cycle's events), and packets keep at least BATCH_INTERVAL_MS apart: a quiet stream
+// goes out at once, a busy one in packets of one interval each.
 import type { Clock, TimerHandle } from '../clock.js'
 import {
   BATCH_INTERVAL_MS,
@@ -43,6 +45,8 @@ export class Broadcaster {
   /** Envelopes waiting for the tick, per batch room. */
   readonly #batches = new Map<string, AnyEnvelope[]>()
   #batchTimer: TimerHandle | undefined
+  /** When the last batches went out: the next may not go before this + BATCH_INTERVAL_MS. */
+  #lastFlushAt = Number.NEGATIVE_INFINITY
 
   constructor(deps: BroadcasterDeps) {
     this.#d = deps
@@ -68,10 +72,12 @@ export class Broadcaster {
     if (!batch) this.#batches.set(room, (batch = []))
     batch.push(envelope)
     if (batch.length >= MAX_BATCH_ENVELOPES) this.#send(room)
-    this.#batchTimer ??= this.#d.clock.setTimeout(() => {
+    if (this.#batchTimer) return
+    const wait = Math.max(0, this.#lastFlushAt + BATCH_INTERVAL_MS - this.#d.clock.now())
+    this.#batchTimer = this.#d.clock.setTimeout(() => {
       this.#batchTimer = undefined
       this.flushBatches()
-    }, BATCH_INTERVAL_MS)
+    }, wait)
   }
 
   #send(room: string): void {
@@ -80,8 +86,10 @@ export class Broadcaster {
     if (batch && batch.length > 0) this.#d.io.to(room).emit('events', batch)
   }
 
-  /** Sends every pending batch now (the tick, and before shutdown). */
+  /** Sends every pending batch now (the timer, and before shutdown). */
   flushBatches(): void {
+    if (this.#batches.size === 0) return
+    this.#lastFlushAt = this.#d.clock.now()
     for (const room of [...this.#batches.keys()]) this.#send(room)
   }
 

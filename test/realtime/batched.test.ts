@@ -6,7 +6,8 @@ import { createClient, EnvelopeRecorder, waitFor, type ClientSocket } from '../s
 import { makeDevice } from '../support/devices.js'
 import { envelopeErrors } from '../support/schemas.js'
 import type { AnyEnvelope, ClientError, SubscriptionAck } from '../../src/events.js'
-import { MAX_BATCH_ENVELOPES } from '../../src/events.js'
+import { BATCH_INTERVAL_MS, MAX_BATCH_ENVELOPES } from '../../src/events.js'
+import { ManualClock } from '../../src/clock.js'
 
 type Emit = (event: string, ...args: unknown[]) => void
 
@@ -29,12 +30,17 @@ function publishDevices(app: Awaited<ReturnType<typeof startApp>>['app'], from: 
   return ids
 }
 
-/** Resolves once `condition` holds, checked after each `events` packet. */
-function until(condition: () => boolean, client: ClientSocket): Promise<void> {
+/** Resolves once `condition` holds, checked after each `events` packet; rejects after `timeoutMs`. */
+function until(condition: () => boolean, client: ClientSocket, timeoutMs = 5000): Promise<void> {
   if (condition()) return Promise.resolve()
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('events', check)
+      reject(new Error(`no such events packet within ${timeoutMs} ms`))
+    }, timeoutMs)
     const check = () => {
       if (!condition()) return
+      clearTimeout(timer)
       client.off('events', check)
       resolve()
     }
@@ -88,6 +94,37 @@ t.test('the snapshot still comes first, as events, and the mode can be switched 
   const [plainId] = publishDevices(app, 11, 1)
   await recorder.until((got) => got.some((e) => e.id === plainId))
   t.equal(batches.length, 1, 'no more batches')
+})
+
+/** A round trip on the socket: whatever the server sent before its answer has arrived. */
+function roundTrip(client: ClientSocket): Promise<number> {
+  return new Promise((resolve) => client.emit('ping', 0, resolve))
+}
+
+t.test('a burst goes out at once; packets keep BATCH_INTERVAL_MS apart', async (t) => {
+  const clock = new ManualClock()
+  const { url, app } = await startApp(t, { clock })
+  const { client, batches } = await batchedClient(t, url)
+
+  const first = publishDevices(app, 0, 3)
+  clock.advance(0)
+  await until(() => batches.length === 1, client)
+  t.same(batches[0]!.map((e) => e.id), first, 'one burst, one packet, no wait')
+
+  const second = publishDevices(app, 3, 2)
+  clock.advance(0)
+  clock.advance(BATCH_INTERVAL_MS - 1)
+  await roundTrip(client)
+  t.equal(batches.length, 1, 'the next packet waits for the interval')
+  clock.advance(1)
+  await until(() => batches.length === 2, client)
+  t.same(batches[1]!.map((e) => e.id), second)
+
+  clock.advance(BATCH_INTERVAL_MS * 5)
+  const third = publishDevices(app, 5, 1)
+  clock.advance(0)
+  await until(() => batches.length === 3, client)
+  t.same(batches[2]!.map((e) => e.id), third, 'after a quiet spell, at once again')
 })
 
 t.test('bad subscribe options are refused whole with INVALID_PAYLOAD', async (t) => {
