@@ -1,21 +1,38 @@
-// Socket.IO clients for the fan-out scenario, many per process (websocket transport, real
-// socket.io-client), subscribed to `devices`. Each device:update envelope received is
-// counted and its latency recorded: receipt Date.now() minus the envelope's `timestamp`
-// (the same machine clock as the server's).
+// Socket.IO clients for the fan-out scenario, many per process (websocket transport),
+// subscribed to `devices`. Each device:update envelope received is counted and its latency
+// recorded: receipt Date.now() minus the envelope's `timestamp` (the same machine clock as
+// the server's). Two kinds of client:
+// - 'socket.io-client': the real library, as a Node or browser frontend uses it; it
+//   JSON.parses every packet (about 3 µs per 470-byte envelope on the bench machine);
+// - 'protocol': the Socket.IO protocol (Engine.IO v4 over ws) spoken directly, reading each
+//   envelope's timestamp straight off the frame. A load generator as light as this is what
+//   the service's own cost can be seen against on a 2-core box that also runs the 500
+//   clients; every 64th frame is JSON.parsed in full and checked against what was read.
 import { io, type Socket } from 'socket.io-client'
+import WebSocket from 'ws'
 import type { AnyEnvelope } from '../src/events.js'
 import { cpuMs, serve } from './lib/ipc.js'
 import { MsHistogram } from './lib/stats.js'
 
-let sockets: Socket[] = []
+/** What the scenario needs of either kind of client. */
+interface BenchSocket {
+  readonly connected: boolean
+  disconnect(): void
+  /** Emits `event` with these arguments and resolves with the ack. */
+  request(event: string, args: unknown[]): Promise<unknown>
+}
+type ClientKind = 'socket.io-client' | 'protocol'
+
+let sockets: BenchSocket[] = []
 /** Sockets per server (key), for the batched opt-in. */
-const groups = new Map<string, Socket[]>()
+const groups = new Map<string, BenchSocket[]>()
 let hist = new MsHistogram()
 let received = 0
 let lastReceiptMs = 0
 let since = Number.POSITIVE_INFINITY
 let perSocket: Uint32Array = new Uint32Array(0)
 let errors = 0
+const errorSamples: string[] = []
 
 function onEnvelope(index: number, envelope: AnyEnvelope): void {
   if (envelope.type !== 'device:update' || envelope.timestamp < since) return
@@ -26,7 +43,17 @@ function onEnvelope(index: number, envelope: AnyEnvelope): void {
   lastReceiptMs = now
 }
 
-function connectOne(url: string, index: number, batched: boolean): Promise<Socket> {
+function libraryClient(socket: Socket): BenchSocket {
+  return {
+    get connected() {
+      return socket.connected
+    },
+    disconnect: () => socket.disconnect(),
+    request: (event, args) => new Promise((resolve) => socket.emit(event, ...args, resolve)),
+  }
+}
+
+function connectLibrary(url: string, index: number): Promise<BenchSocket> {
   return new Promise((resolve, reject) => {
     const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 30_000 })
     socket.on('event', (envelope: AnyEnvelope) => onEnvelope(index, envelope))
@@ -37,30 +64,130 @@ function connectOne(url: string, index: number, batched: boolean): Promise<Socke
       errors++
     })
     socket.once('connect_error', (error) => reject(error))
-    socket.once('connect', () => {
-      socket.emit('subscribe', ['devices'], (ack: { ok?: boolean }) => {
-        if (!ack?.ok) return reject(new Error(`subscribe refused: ${JSON.stringify(ack)}`))
-        if (!batched) return resolve(socket)
-        socket.emit('bench:batched', () => resolve(socket))
-      })
+    socket.once('connect', () => resolve(libraryClient(socket)))
+  })
+}
+
+// The tail of `"timestamp":`: Buffer#indexOf looks for a needle's first byte with memchr,
+// and a needle starting with '"' stops at every key of the JSON (2.7x slower per frame).
+const TIMESTAMP_KEY = Buffer.from('mestamp":')
+/** `event` and `events` frames; the service's `connected` greeting and acks are not counted. */
+const EVENT_PREFIX = Buffer.from('42["event')
+const SAMPLE_EVERY = 64
+let framesSeen = 0
+
+/**
+ * Reads the envelope timestamps off an event frame (`42["event",{..}]` or
+ * `42["events",[{..},..]]`, with the recovery offset after them on kismet-ws): the
+ * envelope's own `timestamp` is the only key of that name in a device event.
+ */
+function scanTimestamps(frame: Buffer, found: number[]): void {
+  let at = frame.indexOf(TIMESTAMP_KEY)
+  while (at !== -1) {
+    let i = at + TIMESTAMP_KEY.length
+    let value = 0
+    for (let c = frame[i]!; c >= 48 && c <= 57; c = frame[++i]!) value = value * 10 + (c - 48)
+    found.push(value)
+    at = frame.indexOf(TIMESTAMP_KEY, i)
+  }
+}
+
+/** The full parse of a sampled frame: its envelopes. */
+function parsedEnvelopes(frame: Buffer): AnyEnvelope[] {
+  const [name, payload] = JSON.parse(frame.toString('utf8', 2)) as [string, AnyEnvelope | AnyEnvelope[]]
+  return name === 'events' ? (payload as AnyEnvelope[]) : [payload as AnyEnvelope]
+}
+
+/** A sampled frame read both ways: the same timestamps, and nothing counted that is not a device:update. */
+function scanAgrees(frame: Buffer, found: number[]): boolean {
+  const parsed = parsedEnvelopes(frame)
+  if (parsed.length !== found.length || parsed.some((e, i) => e.timestamp !== found[i])) return false
+  return parsed.every((e) => e.type === 'device:update' || e.timestamp < since)
+}
+
+function connectProtocol(url: string, index: number): Promise<BenchSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: false })
+    let open = false
+    let nextAck = 0
+    const acks = new Map<number, (value: unknown) => void>()
+    const found: number[] = []
+    const client: BenchSocket = {
+      get connected() {
+        return open && ws.readyState === WebSocket.OPEN
+      },
+      disconnect: () => ws.close(),
+      request: (event, args) =>
+        new Promise((done) => {
+          const id = nextAck++
+          acks.set(id, done)
+          ws.send(`42${id}${JSON.stringify([event, ...args])}`)
+        }),
+    }
+    ws.on('error', (error) => {
+      errors++
+      if (errorSamples.length < 5) errorSamples.push(String(error))
+      if (!open) reject(error)
+    })
+    ws.on('close', () => {
+      open = false
+    })
+    ws.on('message', (data: Buffer) => {
+      const engine = data[0]
+      if (engine === 0x32 /* '2' ping */) return ws.send('3')
+      if (engine === 0x30 /* '0' open */) return ws.send('40')
+      if (engine !== 0x34 /* '4' message */) return
+      const kind = data[1]
+      if (kind === 0x32 /* '2' event */ && data.compare(EVENT_PREFIX, 0, EVENT_PREFIX.length, 0, EVENT_PREFIX.length) === 0) {
+        found.length = 0
+        scanTimestamps(data, found)
+        if (++framesSeen % SAMPLE_EVERY === 0 && !scanAgrees(data, found)) {
+          errors++
+          if (errorSamples.length < 5) errorSamples.push(`scan disagrees: ${data.toString().slice(0, 300)} / ${found.join(',')}`)
+        }
+        const now = Date.now()
+        for (const timestamp of found) {
+          if (timestamp < since) continue
+          hist.add(now - timestamp)
+          received++
+          perSocket[index]! += 1
+          lastReceiptMs = now
+        }
+      } else if (kind === 0x33 /* '3' ack */) {
+        const text = data.toString('utf8', 2)
+        const bracket = text.indexOf('[')
+        const done = acks.get(Number(text.slice(0, bracket)))
+        acks.delete(Number(text.slice(0, bracket)))
+        done?.((JSON.parse(text.slice(bracket)) as unknown[])[0])
+      } else if (kind === 0x30 /* '0' connected */) {
+        open = true
+        resolve(client)
+      } else if (kind === 0x34 /* '4' connect_error */) reject(new Error(`refused: ${data.toString()}`))
     })
   })
+}
+
+async function connectOne(kind: ClientKind, url: string, index: number): Promise<BenchSocket> {
+  const socket = kind === 'protocol' ? await connectProtocol(url, index) : await connectLibrary(url, index)
+  const ack = (await socket.request('subscribe', [['devices']])) as { ok?: boolean } | undefined
+  if (!ack?.ok) throw new Error(`subscribe refused: ${JSON.stringify(ack)}`)
+  return socket
 }
 
 serve(
   {
     /** Opens `count` more sockets to `url` (grouped under `key`), `parallel` handshakes at a time. */
-    async connect(args: { key: string; url: string; count: number; batched: boolean; parallel?: number }) {
+    async connect(args: { key: string; url: string; count: number; kind?: ClientKind; parallel?: number }) {
       const parallel = args.parallel ?? 25
       const first = sockets.length
       const grown = new Uint32Array(first + args.count)
       grown.set(perSocket)
       perSocket = grown
-      const group: Socket[] = groups.get(args.key) ?? []
+      const group: BenchSocket[] = groups.get(args.key) ?? []
       groups.set(args.key, group)
       for (let i = 0; i < args.count; i += parallel) {
         const batch = []
-        for (let j = i; j < Math.min(args.count, i + parallel); j++) batch.push(connectOne(args.url, first + j, args.batched))
+        for (let j = i; j < Math.min(args.count, i + parallel); j++) batch.push(connectOne(args.kind ?? 'socket.io-client', args.url, first + j))
         const opened = await Promise.all(batch)
         sockets.push(...opened)
         group.push(...opened)
@@ -73,15 +200,9 @@ serve(
      * `subscribe(topics, { batch: true })`; the bare server through the bench's stand-in
      * (see server-host.ts), the same 10 ms tick.
      */
-    async optIn(args: { key: string }) {
+    async optIn(args: { key: string; via: 'subscribe' | 'bench:batched' }) {
       const group = groups.get(args.key) ?? []
-      const ask = (socket: Socket) =>
-        new Promise<void>((resolve) =>
-          args.key === 'kismet-ws'
-            ? socket.emit('subscribe', ['devices'], { batch: true }, () => resolve())
-            : socket.emit('bench:batched', () => resolve()),
-        )
-      await Promise.all(group.map(ask))
+      await Promise.all(group.map((socket) => (args.via === 'subscribe' ? socket.request('subscribe', [['devices'], { batch: true }]) : socket.request('bench:batched', []))))
       return { optedIn: group.length }
     },
 
@@ -111,6 +232,8 @@ serve(
         connected: sockets.filter((s) => s.connected).length,
         connectedByKey: Object.fromEntries([...groups].map(([key, list]) => [key, list.filter((s) => s.connected).length])),
         errors,
+        errorSamples,
+        frames: framesSeen,
         cpuMs: cpuMs(),
       }
     },

@@ -16,14 +16,14 @@ export interface Sizes {
 export const SIZES: { full: Sizes; quick: Sizes } = {
   full: {
     upstream: { devices: 10_000, changeShare: 0.01, intervalMs: 2000, cycles: 30, parseRounds: 20, seed: 11 },
-    fanout: { clients: 500, clientProcesses: 2, rate: 1000, durationMs: 10_000, segments: 4, drainLimitMs: 12_000, sustainableRate: 100, sustainableMs: 4000, alternatives: true },
+    fanout: { clients: 500, clientProcesses: 4, rate: 1000, segmentMs: 5000, segments: 2, warmupMs: 1500, drainLimitMs: 15_000, sustainableRate: 100, sustainableMs: 3000, library: true },
     memory: { sizes: [10_000, 50_000], breakdown: true },
     newDevice: { devices: 200, meanGapMs: 200, pollIntervalMs: 1000, backgroundDevices: 1000 },
     startup: { repetitions: 7, devPath: true },
   },
   quick: {
     upstream: { devices: 5_000, changeShare: 0.01, intervalMs: 2000, cycles: 8, parseRounds: 6, seed: 11 },
-    fanout: { clients: 100, clientProcesses: 2, rate: 1000, durationMs: 2_000, segments: 2, drainLimitMs: 4_000, sustainableRate: 100, sustainableMs: 1000, alternatives: false },
+    fanout: { clients: 100, clientProcesses: 2, rate: 1000, segmentMs: 1500, segments: 1, warmupMs: 500, drainLimitMs: 4_000, sustainableRate: 100, sustainableMs: 1000, library: false },
     memory: { sizes: [10_000], breakdown: false },
     newDevice: { devices: 25, meanGapMs: 250, pollIntervalMs: 1000, backgroundDevices: 200 },
     startup: { repetitions: 3, devPath: false },
