@@ -4,14 +4,14 @@
 // the server's). Two kinds of client:
 // - 'socket.io-client': the real library, as a Node or browser frontend uses it; it
 //   JSON.parses every packet (about 3 µs per 470-byte envelope on the bench machine);
-// - 'protocol': the Socket.IO protocol (Engine.IO v4 over ws) spoken directly, reading each
-//   envelope's timestamp straight off the frame. A load generator as light as this is what
-//   the service's own cost can be seen against on a 2-core box that also runs the 500
+// - 'protocol': the Socket.IO protocol spoken directly (lib/protocol-client.ts), reading
+//   each envelope's timestamp straight off the frame. A load generator as light as this is
+//   what the service's own cost can be seen against on a 2-core box that also runs the 500
 //   clients; every 64th frame is JSON.parsed in full and checked against what was read.
 import { io, type Socket } from 'socket.io-client'
-import WebSocket from 'ws'
 import type { AnyEnvelope } from '../src/events.js'
 import { cpuMs, serve } from './lib/ipc.js'
+import { ProtocolClient } from './lib/protocol-client.js'
 import { MsHistogram } from './lib/stats.js'
 
 /** What the scenario needs of either kind of client. */
@@ -28,19 +28,27 @@ let sockets: BenchSocket[] = []
 const groups = new Map<string, BenchSocket[]>()
 let hist = new MsHistogram()
 let received = 0
+/** Packets that carried at least one counted envelope. */
+let packets = 0
 let lastReceiptMs = 0
 let since = Number.POSITIVE_INFINITY
 let perSocket: Uint32Array = new Uint32Array(0)
 let errors = 0
 const errorSamples: string[] = []
+function countError(sample: string): void {
+  errors++
+  if (errorSamples.length < 5) errorSamples.push(sample)
+}
 
-function onEnvelope(index: number, envelope: AnyEnvelope): void {
-  if (envelope.type !== 'device:update' || envelope.timestamp < since) return
+/** Counts one envelope the library client delivered; true if it was counted. */
+function onEnvelope(index: number, envelope: AnyEnvelope): boolean {
+  if (envelope.type !== 'device:update' || envelope.timestamp < since) return false
   const now = Date.now()
   hist.add(now - envelope.timestamp)
   received++
   perSocket[index]! += 1
   lastReceiptMs = now
+  return true
 }
 
 function libraryClient(socket: Socket): BenchSocket {
@@ -56,13 +64,15 @@ function libraryClient(socket: Socket): BenchSocket {
 function connectLibrary(url: string, index: number): Promise<BenchSocket> {
   return new Promise((resolve, reject) => {
     const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 30_000 })
-    socket.on('event', (envelope: AnyEnvelope) => onEnvelope(index, envelope))
+    socket.on('event', (envelope: AnyEnvelope) => {
+      if (onEnvelope(index, envelope)) packets++
+    })
     socket.on('events', (list: AnyEnvelope[]) => {
-      for (const envelope of list) onEnvelope(index, envelope)
+      let counted = false
+      for (const envelope of list) counted = onEnvelope(index, envelope) || counted
+      if (counted) packets++
     })
-    socket.on('error', () => {
-      errors++
-    })
+    socket.on('error', (error: unknown) => countError(String(error)))
     socket.once('connect_error', (error) => reject(error))
     socket.once('connect', () => resolve(libraryClient(socket)))
   })
@@ -105,66 +115,30 @@ function scanAgrees(frame: Buffer, found: number[]): boolean {
   return parsed.every((e) => e.type === 'device:update' || e.timestamp < since)
 }
 
-function connectProtocol(url: string, index: number): Promise<BenchSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: false })
-    let open = false
-    let nextAck = 0
-    const acks = new Map<number, (value: unknown) => void>()
-    const found: number[] = []
-    const client: BenchSocket = {
-      get connected() {
-        return open && ws.readyState === WebSocket.OPEN
-      },
-      disconnect: () => ws.close(),
-      request: (event, args) =>
-        new Promise((done) => {
-          const id = nextAck++
-          acks.set(id, done)
-          ws.send(`42${id}${JSON.stringify([event, ...args])}`)
-        }),
-    }
-    ws.on('error', (error) => {
-      errors++
-      if (errorSamples.length < 5) errorSamples.push(String(error))
-      if (!open) reject(error)
-    })
-    ws.on('close', () => {
-      open = false
-    })
-    ws.on('message', (data: Buffer) => {
-      const engine = data[0]
-      if (engine === 0x32 /* '2' ping */) return ws.send('3')
-      if (engine === 0x30 /* '0' open */) return ws.send('40')
-      if (engine !== 0x34 /* '4' message */) return
-      const kind = data[1]
-      if (kind === 0x32 /* '2' event */ && data.compare(EVENT_PREFIX, 0, EVENT_PREFIX.length, 0, EVENT_PREFIX.length) === 0) {
-        found.length = 0
-        scanTimestamps(data, found)
-        if (++framesSeen % SAMPLE_EVERY === 0 && !scanAgrees(data, found)) {
-          errors++
-          if (errorSamples.length < 5) errorSamples.push(`scan disagrees: ${data.toString().slice(0, 300)} / ${found.join(',')}`)
-        }
-        const now = Date.now()
-        for (const timestamp of found) {
-          if (timestamp < since) continue
-          hist.add(now - timestamp)
-          received++
-          perSocket[index]! += 1
-          lastReceiptMs = now
-        }
-      } else if (kind === 0x33 /* '3' ack */) {
-        const text = data.toString('utf8', 2)
-        const bracket = text.indexOf('[')
-        const done = acks.get(Number(text.slice(0, bracket)))
-        acks.delete(Number(text.slice(0, bracket)))
-        done?.((JSON.parse(text.slice(bracket)) as unknown[])[0])
-      } else if (kind === 0x30 /* '0' connected */) {
-        open = true
-        resolve(client)
-      } else if (kind === 0x34 /* '4' connect_error */) reject(new Error(`refused: ${data.toString()}`))
-    })
-  })
+/** Counts the device:update envelopes of one event message and records their latency. */
+function onEventFrame(index: number, frame: Buffer, found: number[]): void {
+  if (frame.compare(EVENT_PREFIX, 0, EVENT_PREFIX.length, 0, EVENT_PREFIX.length) !== 0) return
+  found.length = 0
+  scanTimestamps(frame, found)
+  if (++framesSeen % SAMPLE_EVERY === 0 && !scanAgrees(frame, found)) countError(`scan disagrees: ${frame.toString().slice(0, 300)} / ${found.join(',')}`)
+  const now = Date.now()
+  let counted = false
+  for (const timestamp of found) {
+    if (timestamp < since) continue
+    hist.add(now - timestamp)
+    received++
+    perSocket[index]! += 1
+    lastReceiptMs = now
+    counted = true
+  }
+  if (counted) packets++
+}
+
+async function connectProtocol(url: string, index: number): Promise<BenchSocket> {
+  const found: number[] = []
+  const client = new ProtocolClient({ url, onEvent: (frame) => onEventFrame(index, frame, found), onError: (error) => countError(String(error)) })
+  await client.ready
+  return client
 }
 
 async function connectOne(kind: ClientKind, url: string, index: number): Promise<BenchSocket> {
@@ -198,7 +172,7 @@ serve(
     /**
      * The sockets of `key` ask for batched delivery: kismet-ws through its own opt-in,
      * `subscribe(topics, { batch: true })`; the bare server through the bench's stand-in
-     * (see server-host.ts), the same 10 ms tick.
+     * (see server-host.ts): one packet per publishing tick.
      */
     async optIn(args: { key: string; via: 'subscribe' | 'bench:batched' }) {
       const group = groups.get(args.key) ?? []
@@ -210,6 +184,7 @@ serve(
     begin(args: { sinceMs: number }) {
       hist = new MsHistogram()
       received = 0
+      packets = 0
       lastReceiptMs = 0
       perSocket.fill(0)
       since = args.sinceMs
@@ -233,7 +208,7 @@ serve(
         connectedByKey: Object.fromEntries([...groups].map(([key, list]) => [key, list.filter((s) => s.connected).length])),
         errors,
         errorSamples,
-        frames: framesSeen,
+        packets,
         cpuMs: cpuMs(),
       }
     },
