@@ -74,7 +74,13 @@ export default fp<SocketIoPluginOptions>(
 
     const limits = { ...DEFAULT_CLIENT_LIMITS, ...opts.limits }
     io.on('connection', (socket) => {
-      attachClientHandlers(socket, { clock, stats, limits, onJoined: (s, topics) => broadcaster.welcome(s, topics) })
+      attachClientHandlers(socket, {
+        clock,
+        stats,
+        limits,
+        onJoined: (s, topics) => broadcaster.welcome(s, topics),
+        beforeRoomChange: () => broadcaster.flushBatches(),
+      })
       socket.emit('connected', { id: socket.id, topics: [...TOPICS], kismet: { state: app.poller.state } })
     })
 

@@ -185,8 +185,8 @@ export type SubscriptionRequest = Static<typeof SubscriptionRequestSchema>
 /**
  * Optional second argument of `subscribe`: `{ batch: true }` asks for batched delivery of
  * those topics — one `events` packet carrying a burst of envelopes (those published
- * together, or within BATCH_INTERVAL_MS of the previous packet) instead of one `event`
- * packet each. Envelopes are unchanged.
+ * together, or within BATCH_INTERVAL_MS of the previous packet; at most MAX_BATCH_ENVELOPES)
+ * instead of one `event` packet each. Envelopes are unchanged.
  */
 export const SubscribeOptionsSchema = Type.Object({ batch: Type.Optional(Type.Boolean()) }, { additionalProperties: false })
 export type SubscribeOptions = Static<typeof SubscribeOptionsSchema>

@@ -7,7 +7,9 @@
 // fan-out (the per-packet cost dominates); a batch of N costs about one. A batch waits only
 // for the burst it belongs to (what is published in the same turn of the event loop, like a
 // poll cycle's events), and packets keep at least BATCH_INTERVAL_MS apart: a quiet stream
-// goes out at once, a busy one in packets of one interval each.
+// goes out at once, a busy one in packets of one interval each. A full batch
+// (MAX_BATCH_ENVELOPES) goes at once, and so does what is pending when a socket's rooms
+// change (see ClientHandlerDeps.beforeRoomChange).
 import type { Clock, TimerHandle } from '../clock.js'
 import {
   BATCH_INTERVAL_MS,
@@ -33,7 +35,7 @@ export interface BroadcasterDeps {
   stats: ServiceStats
   /** The current device table. */
   devices: () => WifiDevice[]
-  /** Timers for the batch tick. */
+  /** Timers for batched delivery. */
   clock: Clock
 }
 
@@ -42,7 +44,7 @@ export class Broadcaster {
   readonly #unsubscribe: () => void
   #lastScan: Envelope<'scan:status'> | undefined
   #lastSystem: Envelope<'system:status'> | undefined
-  /** Envelopes waiting for the tick, per batch room. */
+  /** Envelopes waiting to be sent, per batch room. */
   readonly #batches = new Map<string, AnyEnvelope[]>()
   #batchTimer: TimerHandle | undefined
   /** When the last batches went out: the next may not go before this + BATCH_INTERVAL_MS. */
@@ -83,13 +85,13 @@ export class Broadcaster {
   #send(room: string): void {
     const batch = this.#batches.get(room)
     this.#batches.delete(room)
-    if (batch && batch.length > 0) this.#d.io.to(room).emit('events', batch)
+    if (!batch || batch.length === 0) return
+    this.#lastFlushAt = this.#d.clock.now()
+    this.#d.io.to(room).emit('events', batch)
   }
 
-  /** Sends every pending batch now (the timer, and before shutdown). */
+  /** Sends every pending batch now (the timer, a change of rooms, and before shutdown). */
   flushBatches(): void {
-    if (this.#batches.size === 0) return
-    this.#lastFlushAt = this.#d.clock.now()
     for (const room of [...this.#batches.keys()]) this.#send(room)
   }
 

@@ -27,6 +27,12 @@ export interface ClientHandlerDeps {
   limits: ClientLimits
   /** Called after a socket newly joined topics, to send what a new subscriber needs first. */
   onJoined: (socket: RealtimeSocket, topics: Topic[]) => void
+  /**
+   * Called before a socket joins or leaves rooms, to send what is pending for batch rooms:
+   * a socket switching delivery mode then neither loses, repeats nor reorders an envelope,
+   * and a new batched subscriber gets nothing older than its snapshot after it.
+   */
+  beforeRoomChange: () => void
 }
 
 type Ack = (value: unknown) => void
@@ -84,6 +90,7 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
     if (!options.ok) return refuse(options.error, ack)
     const subscribed = new Set(joinedTopics(socket))
     const fresh = parsed.topics.filter((topic) => !subscribed.has(topic))
+    deps.beforeRoomChange()
     // One delivery mode per topic: subscribing again with the other mode switches it.
     for (const topic of parsed.topics) {
       const [join, leave] = options.batch ? [batchRoom(topic), topic] : [topic, batchRoom(topic)]
@@ -98,6 +105,7 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
     const { payload, ack } = splitArgs(args)
     const parsed = payload.length === 1 ? parseSubscription(payload[0]) : parseSubscription(undefined)
     if (!parsed.ok) return refuse(parsed.error, ack)
+    deps.beforeRoomChange()
     for (const topic of parsed.topics) {
       socket.leave(topic)
       socket.leave(batchRoom(topic))

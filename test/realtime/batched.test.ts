@@ -112,7 +112,6 @@ t.test('a burst goes out at once; packets keep BATCH_INTERVAL_MS apart', async (
   t.same(batches[0]!.map((e) => e.id), first, 'one burst, one packet, no wait')
 
   const second = publishDevices(app, 3, 2)
-  clock.advance(0)
   clock.advance(BATCH_INTERVAL_MS - 1)
   await roundTrip(client)
   t.equal(batches.length, 1, 'the next packet waits for the interval')
@@ -125,6 +124,40 @@ t.test('a burst goes out at once; packets keep BATCH_INTERVAL_MS apart', async (
   clock.advance(0)
   await until(() => batches.length === 3, client)
   t.same(batches[2]!.map((e) => e.id), third, 'after a quiet spell, at once again')
+})
+
+t.test('switching delivery mode while a batch is pending neither loses nor repeats an envelope', async (t) => {
+  const clock = new ManualClock()
+  const { url, app } = await startApp(t, { clock })
+  const a = await batchedClient(t, url)
+  const aEvents = new EnvelopeRecorder(a.client)
+  const c = createClient(t, url)
+  const cEvents = new EnvelopeRecorder(c)
+  const cBatches: AnyEnvelope[][] = []
+  c.on('events', (envelopes) => cBatches.push(envelopes))
+  await waitFor(c, 'connected')
+  await new Promise<SubscriptionAck>((resolve) => c.emit('subscribe', 'devices', resolve))
+  const updates = (recorder: EnvelopeRecorder) => recorder.ofType('device:update').map((e) => e.id)
+
+  const first = publishDevices(app, 0, 2)
+  await cEvents.until(() => updates(cEvents).length === 2)
+  // C moves to batches while A's batch (C had those envelopes one by one) is pending.
+  await new Promise<SubscriptionAck>((resolve) => c.emit('subscribe', 'devices', { batch: true }, resolve))
+  await until(() => a.batches.flat().length === 2, a.client)
+
+  const second = publishDevices(app, 2, 2)
+  // A moves back to one packet per envelope while the batch holding `second` is pending.
+  await new Promise<SubscriptionAck>((resolve) => a.client.emit('subscribe', ['devices', 'alerts'], resolve))
+  const third = publishDevices(app, 4, 1)
+  await aEvents.until(() => updates(aEvents).length === 1)
+  clock.advance(BATCH_INTERVAL_MS)
+  await until(() => cBatches.flat().length === 3, c)
+  await roundTrip(a.client)
+
+  t.same(a.batches.flat().map((e) => e.id), [...first, ...second], 'A: what was pending came as a batch before the switch')
+  t.same(updates(aEvents), third, 'A: then one by one')
+  t.same(updates(cEvents), first, 'C: one by one before the switch')
+  t.same(cBatches.flat().map((e) => e.id), [...second, ...third], 'C: batched after it, nothing repeated')
 })
 
 t.test('bad subscribe options are refused whole with INVALID_PAYLOAD', async (t) => {
