@@ -7,7 +7,8 @@
 // - 'protocol': the Socket.IO protocol spoken directly (lib/protocol-client.ts), reading
 //   each envelope's timestamp straight off the frame. A load generator as light as this is
 //   what the service's own cost can be seen against on a 2-core box that also runs the 500
-//   clients; every 64th frame is JSON.parsed in full and checked against what was read.
+//   clients. Each frame's device:update envelopes are counted as well, and every 64th
+//   frame is JSON.parsed in full and checked against what was read.
 import { io, type Socket } from 'socket.io-client'
 import type { AnyEnvelope } from '../src/events.js'
 import { cpuMs, serve } from './lib/ipc.js'
@@ -32,7 +33,6 @@ let received = 0
 let packets = 0
 let lastReceiptMs = 0
 let since = Number.POSITIVE_INFINITY
-let perSocket: Uint32Array = new Uint32Array(0)
 let errors = 0
 const errorSamples: string[] = []
 function countError(sample: string): void {
@@ -41,12 +41,11 @@ function countError(sample: string): void {
 }
 
 /** Counts one envelope the library client delivered; true if it was counted. */
-function onEnvelope(index: number, envelope: AnyEnvelope): boolean {
+function onEnvelope(envelope: AnyEnvelope): boolean {
   if (envelope.type !== 'device:update' || envelope.timestamp < since) return false
   const now = Date.now()
   hist.add(now - envelope.timestamp)
   received++
-  perSocket[index]! += 1
   lastReceiptMs = now
   return true
 }
@@ -61,15 +60,15 @@ function libraryClient(socket: Socket): BenchSocket {
   }
 }
 
-function connectLibrary(url: string, index: number): Promise<BenchSocket> {
+function connectLibrary(url: string): Promise<BenchSocket> {
   return new Promise((resolve, reject) => {
     const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 30_000 })
     socket.on('event', (envelope: AnyEnvelope) => {
-      if (onEnvelope(index, envelope)) packets++
+      if (onEnvelope(envelope)) packets++
     })
     socket.on('events', (list: AnyEnvelope[]) => {
       let counted = false
-      for (const envelope of list) counted = onEnvelope(index, envelope) || counted
+      for (const envelope of list) counted = onEnvelope(envelope) || counted
       if (counted) packets++
     })
     socket.on('error', (error: unknown) => countError(String(error)))
@@ -81,6 +80,8 @@ function connectLibrary(url: string, index: number): Promise<BenchSocket> {
 // The tail of `"timestamp":`: Buffer#indexOf looks for a needle's first byte with memchr,
 // and a needle starting with '"' stops at every key of the JSON (2.7x slower per frame).
 const TIMESTAMP_KEY = Buffer.from('mestamp":')
+/** What follows the type of a device:update envelope (`{"type":"device:update","data":{..}`). */
+const DEVICE_UPDATE = Buffer.from('device:update","data":')
 /** `event` and `events` frames; the service's `connected` greeting and acks are not counted. */
 const EVENT_PREFIX = Buffer.from('42["event')
 const SAMPLE_EVERY = 64
@@ -88,7 +89,7 @@ let framesSeen = 0
 
 /**
  * Reads the envelope timestamps off an event frame (`42["event",{..}]` or
- * `42["events",[{..},..]]`, with the recovery offset after them on kismet-ws): the
+ * `42["events",[{..},..]]`, with the recovery offset after them on kismet-ws): an
  * envelope's own `timestamp` is the only key of that name in a device event.
  */
 function scanTimestamps(frame: Buffer, found: number[]): void {
@@ -102,47 +103,65 @@ function scanTimestamps(frame: Buffer, found: number[]): void {
   }
 }
 
-/** The full parse of a sampled frame: its envelopes. */
+function occurrences(frame: Buffer, needle: Buffer): number {
+  let n = 0
+  for (let at = frame.indexOf(needle); at !== -1; at = frame.indexOf(needle, at + needle.length)) n++
+  return n
+}
+
+/** The full parse of a frame: its envelopes. */
 function parsedEnvelopes(frame: Buffer): AnyEnvelope[] {
   const [name, payload] = JSON.parse(frame.toString('utf8', 2)) as [string, AnyEnvelope | AnyEnvelope[]]
   return name === 'events' ? (payload as AnyEnvelope[]) : [payload as AnyEnvelope]
 }
 
-/** A sampled frame read both ways: the same timestamps, and nothing counted that is not a device:update. */
+/** A sampled frame read both ways: the same envelopes, each a device:update with the timestamp read. */
 function scanAgrees(frame: Buffer, found: number[]): boolean {
   const parsed = parsedEnvelopes(frame)
-  if (parsed.length !== found.length || parsed.some((e, i) => e.timestamp !== found[i])) return false
-  return parsed.every((e) => e.type === 'device:update' || e.timestamp < since)
+  return parsed.length === found.length && parsed.every((e, i) => e.type === 'device:update' && e.timestamp === found[i])
+}
+
+/**
+ * The timestamps of the device:update envelopes of one event message. Read off the bytes
+ * when every envelope in it is one (the stream); a frame with another type in it (the
+ * snapshot at subscribe) is parsed in full.
+ */
+function deviceUpdateTimestamps(frame: Buffer, found: number[]): void {
+  found.length = 0
+  scanTimestamps(frame, found)
+  if (occurrences(frame, DEVICE_UPDATE) !== found.length) {
+    found.length = 0
+    for (const envelope of parsedEnvelopes(frame)) if (envelope.type === 'device:update') found.push(envelope.timestamp)
+  } else if (++framesSeen % SAMPLE_EVERY === 0 && !scanAgrees(frame, found)) {
+    countError(`scan disagrees: ${frame.toString().slice(0, 300)} / ${found.join(',')}`)
+  }
 }
 
 /** Counts the device:update envelopes of one event message and records their latency. */
-function onEventFrame(index: number, frame: Buffer, found: number[]): void {
+function onEventFrame(frame: Buffer, found: number[]): void {
   if (frame.compare(EVENT_PREFIX, 0, EVENT_PREFIX.length, 0, EVENT_PREFIX.length) !== 0) return
-  found.length = 0
-  scanTimestamps(frame, found)
-  if (++framesSeen % SAMPLE_EVERY === 0 && !scanAgrees(frame, found)) countError(`scan disagrees: ${frame.toString().slice(0, 300)} / ${found.join(',')}`)
+  deviceUpdateTimestamps(frame, found)
   const now = Date.now()
   let counted = false
   for (const timestamp of found) {
     if (timestamp < since) continue
     hist.add(now - timestamp)
     received++
-    perSocket[index]! += 1
     lastReceiptMs = now
     counted = true
   }
   if (counted) packets++
 }
 
-async function connectProtocol(url: string, index: number): Promise<BenchSocket> {
+async function connectProtocol(url: string): Promise<BenchSocket> {
   const found: number[] = []
-  const client = new ProtocolClient({ url, onEvent: (frame) => onEventFrame(index, frame, found), onError: (error) => countError(String(error)) })
+  const client = new ProtocolClient({ url, onEvent: (frame) => onEventFrame(frame, found), onError: (error) => countError(String(error)) })
   await client.ready
   return client
 }
 
-async function connectOne(kind: ClientKind, url: string, index: number): Promise<BenchSocket> {
-  const socket = kind === 'protocol' ? await connectProtocol(url, index) : await connectLibrary(url, index)
+async function connectOne(kind: ClientKind, url: string): Promise<BenchSocket> {
+  const socket = kind === 'protocol' ? await connectProtocol(url) : await connectLibrary(url)
   const ack = (await socket.request('subscribe', [['devices']])) as { ok?: boolean } | undefined
   if (!ack?.ok) throw new Error(`subscribe refused: ${JSON.stringify(ack)}`)
   return socket
@@ -153,15 +172,11 @@ serve(
     /** Opens `count` more sockets to `url` (grouped under `key`), `parallel` handshakes at a time. */
     async connect(args: { key: string; url: string; count: number; kind?: ClientKind; parallel?: number }) {
       const parallel = args.parallel ?? 25
-      const first = sockets.length
-      const grown = new Uint32Array(first + args.count)
-      grown.set(perSocket)
-      perSocket = grown
       const group: BenchSocket[] = groups.get(args.key) ?? []
       groups.set(args.key, group)
       for (let i = 0; i < args.count; i += parallel) {
         const batch = []
-        for (let j = i; j < Math.min(args.count, i + parallel); j++) batch.push(connectOne(args.kind ?? 'socket.io-client', args.url, first + j))
+        for (let j = i; j < Math.min(args.count, i + parallel); j++) batch.push(connectOne(args.kind ?? 'socket.io-client', args.url))
         const opened = await Promise.all(batch)
         sockets.push(...opened)
         group.push(...opened)
@@ -186,25 +201,15 @@ serve(
       received = 0
       packets = 0
       lastReceiptMs = 0
-      perSocket.fill(0)
       since = args.sinceMs
       return {}
     },
 
     report() {
-      let min = Number.POSITIVE_INFINITY
-      let max = 0
-      for (const n of perSocket) {
-        if (n < min) min = n
-        if (n > max) max = n
-      }
       return {
         received,
         lastReceiptMs,
         hist: hist.toSparse(),
-        perSocketMin: perSocket.length ? min : 0,
-        perSocketMax: max,
-        connected: sockets.filter((s) => s.connected).length,
         connectedByKey: Object.fromEntries([...groups].map(([key, list]) => [key, list.filter((s) => s.connected).length])),
         errors,
         errorSamples,
@@ -213,11 +218,16 @@ serve(
       }
     },
 
+    /** Disconnects the sockets of `key`. */
+    disconnect(args: { key: string }) {
+      for (const socket of groups.get(args.key) ?? []) socket.disconnect()
+      return {}
+    },
+
     close() {
       for (const socket of sockets) socket.disconnect()
       sockets = []
       groups.clear()
-      perSocket = new Uint32Array(0)
       return {}
     },
   },

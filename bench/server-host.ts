@@ -2,14 +2,13 @@
 // - `startService`: the real kismet-ws app (src/app.ts with every plugin and route, as
 //   src/server.ts builds it, logger off) — for fan-out, memory and new-device latency;
 // - `startBare`: a plain `new Server(httpServer)` Socket.IO server whose only logic is
-//   joining the room a client subscribes to — the fan-out baseline.
+//   joining the room a client subscribes to — the fan-out baseline. A client may ask it
+//   (`bench:batched`) for the bench's stand-in for batched delivery: one `events` packet per
+//   publishing tick, to compare the mechanism alone with the service's own opt-in.
 // `drive` publishes device:update envelopes at an exact rate: on the service through
-// app.events (Broadcaster -> io.to('devices').emit('event', envelope)), on the bare server
-// straight to io.to('devices').emit('event', envelope). `mem` reports memory after GC.
-//
-// Alternatives measured for the report (never part of the service): `batched` delivery,
-// where a client opts in at subscribe and gets one 'events' packet carrying the envelopes
-// published in the same tick instead of one packet per envelope.
+// app.events (Broadcaster -> its rooms), on the bare server straight to
+// io.to('devices').emit('event', envelope). `mem` reports memory after GC; `dropClients`
+// ends every connection at once, dropping what is queued for it.
 import { createServer, type Server as HttpServer } from 'node:http'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -17,11 +16,12 @@ import { Server } from 'socket.io'
 import app from '../src/app.js'
 import { EnvelopeFactory } from '../src/envelope.js'
 import type { AnyEnvelope, WifiDevice } from '../src/events.js'
+import { forceClose } from '../src/realtime/slow-consumers.js'
 import { cpuMs, serve, sleep } from './lib/ipc.js'
 
 let service: FastifyInstance | undefined
 let bare: { http: HttpServer; io: Server; factory: EnvelopeFactory } | undefined
-/** Sockets that asked for batched delivery join this room instead of 'devices'. */
+/** Sockets of the bare server that asked for the batching stand-in join this room instead of 'devices'. */
 const BATCH_ROOM = 'devices:batched'
 
 function gc(): void {
@@ -63,7 +63,7 @@ function updateData(n: number) {
   return { device: changed, action: 'update' as const, changes: { channel: changed.channel, lastSeen: changed.lastSeen, packets: changed.packets } }
 }
 
-/** Joins the bench's batched room on request (both servers), leaving the per-event room. */
+/** The bare server's batching stand-in: joins the bench's batched room on request, leaving the per-event room. */
 function attachBatchOptIn(io: Server): void {
   io.on('connection', (socket) => {
     socket.on('bench:batched', (ack?: (v: unknown) => void) => {
@@ -76,23 +76,18 @@ function attachBatchOptIn(io: Server): void {
 
 serve(
   {
-    async startService(args: { env: Record<string, string>; recoveryWindowMs?: number }) {
+    async startService(args: { env: Record<string, string> }) {
       const instance = Fastify({ logger: false, forceCloseConnections: true })
-      await instance.register(app, {
-        env: { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...args.env },
-        ...(args.recoveryWindowMs !== undefined && { socket: { recoveryWindowMs: args.recoveryWindowMs } }),
-      })
+      await instance.register(app, { env: { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...args.env } })
       await instance.ready()
-      attachBatchOptIn(instance.io as unknown as Server)
       const url = await instance.listen({ port: 0, host: '127.0.0.1' })
       service = instance
       return { url }
     },
 
-    /** `recovery`: the same connection-state recovery the service configures (to tell its cost apart). */
-    async startBare(args: { recovery?: boolean } = {}) {
+    async startBare() {
       const http = createServer()
-      const io = args.recovery ? new Server(http, { connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: false } }) : new Server(http)
+      const io = new Server(http)
       io.on('connection', (socket) => {
         socket.on('subscribe', (topics: unknown, ack?: (v: unknown) => void) => {
           const list = (Array.isArray(topics) ? topics : [topics]).filter((t): t is string => typeof t === 'string')
@@ -138,17 +133,26 @@ serve(
       return { cpuMs: cpuMs(), rss: process.memoryUsage.rss() }
     },
 
+    /** Ends every client connection now, with what is queued for it (an overloaded server's backlog). */
+    dropClients() {
+      const io = (service?.io as unknown as Server | undefined) ?? bare!.io
+      let dropped = 0
+      for (const socket of io.of('/').sockets.values()) {
+        forceClose(socket.conn)
+        dropped++
+      }
+      return { dropped }
+    },
+
     /**
      * Publishes `rate` device:update envelopes per second for `durationMs`, on a 10 ms
      * tick that catches up to rate x elapsed (so a late tick publishes more, never fewer).
-     * mode 'event': one envelope per packet (the service's protocol).
-     * mode 'batched': the same envelopes also go, one packet per tick, to opted-in sockets.
+     * On the bare server, sockets that asked for the stand-in get one packet per tick.
      */
     async drive(args: { rate: number; durationMs: number; tickMs?: number; maxRssBytes?: number }) {
       const tickMs = args.tickMs ?? 10
       const delay = monitorEventLoopDelay({ resolution: 5 })
       delay.enable()
-      const c0 = cpuMs()
       const t0 = performance.now()
       const startMs = Date.now()
       let published = 0
@@ -185,9 +189,7 @@ serve(
         aborted,
         startMs,
         wallMs: performance.now() - t0,
-        cpuMs: cpuMs() - c0,
         loopDelayP99Ms: delay.percentile(99) / 1e6,
-        loopDelayMaxMs: delay.max / 1e6,
         rss: process.memoryUsage.rss(),
       }
     },
