@@ -4,6 +4,7 @@
 //
 //   npm run example:ws-client                          # http://localhost:8001
 //   npm run example:ws-client -- http://sensor:8001    # or KISMET_WS_URL=...
+//   npm run example:ws-client -- --batch               # batched delivery (busy streams)
 //   API_TOKEN=... npm run example:ws-client            # when the service requires a token
 //
 // EXAMPLE_PING_INTERVAL_MS changes how often the latency is measured (default 10000).
@@ -143,8 +144,9 @@ function onEnvelope(envelope: AnyEnvelope): void {
 
 function usage(): void {
   process.stdout.write(
-    'usage: npm run example:ws-client -- [URL]\n' +
+    'usage: npm run example:ws-client -- [--batch] [URL]\n' +
       `  URL defaults to $KISMET_WS_URL or ${DEFAULT_URL}\n` +
+      '  --batch                      ask for batched delivery: `events` packets (for busy streams)\n' +
       '  API_TOKEN=<token>            the service token, when the service sets API_TOKEN\n' +
       '  EXAMPLE_PING_INTERVAL_MS=ms  latency measurement period (default 10000)\n',
   )
@@ -176,12 +178,13 @@ function ackTimeout(late: () => void, ms = 5000): () => boolean {
 }
 
 function main(): void {
-  const argument = process.argv[2]
-  if (argument === '--help' || argument === '-h') {
+  const args = process.argv.slice(2)
+  if (args.includes('--help') || args.includes('-h')) {
     usage()
     return
   }
-  const url = argument ?? process.env['KISMET_WS_URL'] ?? DEFAULT_URL
+  const batch = args.includes('--batch')
+  const url = args.find((a) => !a.startsWith('--')) ?? process.env['KISMET_WS_URL'] ?? DEFAULT_URL
   const token = process.env['API_TOKEN']
   const pingEveryMs = positiveInteger(process.env['EXAMPLE_PING_INTERVAL_MS'], 10_000)
 
@@ -208,17 +211,19 @@ function main(): void {
       return
     }
     const answered = ackTimeout(() => say('subscribe got no answer within 5 s; it is retried on the next connection'))
-    socket.emit('subscribe', TOPICS, (ack: SubscriptionAck) => {
+    const onAck = (ack: SubscriptionAck) => {
       if (!answered()) return
       const result = record(ack)
       if (result['ok'] === true) {
         const topics = Array.isArray(result['topics']) ? result['topics'].map((t) => text(t)).join(', ') : '?'
-        say(`subscribed to ${topics}`)
+        say(`subscribed to ${topics}${batch ? ' (batched)' : ''}`)
       } else {
         const error = record(result['error'])
         say(`subscribe refused: ${text(error['message'], 'no reason given', 120)} (${text(error['code'])})`)
       }
-    })
+    }
+    if (batch) socket.emit('subscribe', TOPICS, { batch: true }, onAck)
+    else socket.emit('subscribe', TOPICS, onAck)
   })
 
   socket.on('connected', (info) => {
@@ -227,13 +232,18 @@ function main(): void {
     say(`connected as ${text(data['id'], '?', 24)}; Kismet link: ${kismet}`)
   })
 
-  socket.on('event', (envelope) => {
+  const show = (envelope: unknown) => {
     try {
       if (typeof envelope !== 'object' || envelope === null) return
-      onEnvelope(envelope)
+      onEnvelope(envelope as AnyEnvelope)
     } catch (error) {
       say(`(could not show an event: ${error instanceof Error ? error.message : String(error)})`)
     }
+  }
+  socket.on('event', show)
+  // Batched delivery: the same envelopes, several to a packet, in order.
+  socket.on('events', (envelopes) => {
+    if (Array.isArray(envelopes)) for (const envelope of envelopes) show(envelope)
   })
 
   socket.on('error', (error) => {

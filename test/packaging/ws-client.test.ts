@@ -10,6 +10,7 @@ import { Server } from 'socket.io'
 import { KismetSimulator } from '../../src/sim/simulator.js'
 import { startApp, TEST_API_KEY, testEnv, type TestLike } from '../helper.js'
 import { onLines } from '../../scripts/lib/log-lines.js'
+import { batchRoom } from '../../src/realtime/rooms.js'
 
 interface ClientProcess {
   lines: string[]
@@ -126,6 +127,25 @@ t.test('against the service and a simulated Kismet: snapshot, new device, remova
 
   client.interrupt()
   t.equal(await client.exited, 0, 'Ctrl-C ends the client with status 0')
+})
+
+t.test('with --batch the client asks for batched delivery and shows the same stream', async (t) => {
+  const sim = new KismetSimulator({ apiKey: TEST_API_KEY, devices: 3, seed: 4 })
+  const simUrl = await sim.listen()
+  t.teardown(() => sim.close())
+  const { url, app } = await startApp(t, {
+    env: testEnv({ KISMET_ENABLED: 'true', KISMET_API_URL: simUrl, KISMET_API_KEY: TEST_API_KEY, POLL_INTERVAL_MS: '100' }),
+  })
+
+  const client = runClient(t, ['--batch', url])
+  await client.waitFor(/subscribed to devices, alerts \(batched\)/)
+  await client.waitFor(/snapshot: \d+ devices? in view/)
+  t.equal(app.io.of('/').adapter.rooms.get(batchRoom('devices'))?.size, 1, 'the client sits in the batch room')
+
+  const ap = sim.addDevice({ type: 'Wi-Fi AP', ssid: 'Batched-Net', commonname: 'Batched-Net', name: 'Batched-Net' })
+  t.match(await client.waitFor(new RegExp(`\\+ new .*${ap.mac}`)), /"Batched-Net"/, 'a new device arrives in an events packet and is shown')
+  client.interrupt()
+  t.equal(await client.exited, 0)
 })
 
 t.test('an API token is sent as auth.token; without it the client explains and exits 1', async (t) => {
