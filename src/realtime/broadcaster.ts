@@ -9,7 +9,7 @@
 // poll cycle's events), and packets keep at least BATCH_INTERVAL_MS apart: a quiet stream
 // goes out at once, a busy one in packets of one interval each. A full batch
 // (MAX_BATCH_ENVELOPES) goes at once, and so does what is pending when a socket's rooms
-// change (see ClientHandlerDeps.beforeRoomChange).
+// change (see ClientHandlerDeps.beforeBatchRoomChange).
 import type { Clock, TimerHandle } from '../clock.js'
 import {
   BATCH_INTERVAL_MS,
@@ -90,9 +90,14 @@ export class Broadcaster {
     this.#d.io.to(room).emit('events', batch)
   }
 
-  /** Sends every pending batch now (the timer, a change of rooms, and before shutdown). */
+  /** Sends every pending batch now (the timer, and before shutdown). */
   flushBatches(): void {
-    for (const room of [...this.#batches.keys()]) this.#send(room)
+    this.flushRooms([...this.#batches.keys()])
+  }
+
+  /** Sends what is pending for these batch rooms now (a socket is about to join or leave them). */
+  flushRooms(rooms: string[]): void {
+    for (const room of rooms) this.#send(room)
   }
 
   /** What a socket gets right after it joins topics it was not in. */

@@ -28,11 +28,11 @@ export interface ClientHandlerDeps {
   /** Called after a socket newly joined topics, to send what a new subscriber needs first. */
   onJoined: (socket: RealtimeSocket, topics: Topic[]) => void
   /**
-   * Called before a socket joins or leaves rooms, to send what is pending for batch rooms:
-   * a socket switching delivery mode then neither loses, repeats nor reorders an envelope,
-   * and a new batched subscriber gets nothing older than its snapshot after it.
+   * Called before a socket joins or leaves batch rooms, to send what is pending for them: a
+   * socket switching delivery mode then neither loses, repeats nor reorders an envelope, and
+   * a new batched subscriber gets nothing older than its snapshot after it.
    */
-  beforeRoomChange: () => void
+  beforeBatchRoomChange: (rooms: string[]) => void
 }
 
 type Ack = (value: unknown) => void
@@ -90,7 +90,8 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
     if (!options.ok) return refuse(options.error, ack)
     const subscribed = new Set(joinedTopics(socket))
     const fresh = parsed.topics.filter((topic) => !subscribed.has(topic))
-    deps.beforeRoomChange()
+    const batchRoomsChanging = parsed.topics.map(batchRoom).filter((room) => (options.batch ?? false) !== socket.rooms.has(room))
+    if (batchRoomsChanging.length > 0) deps.beforeBatchRoomChange(batchRoomsChanging)
     // One delivery mode per topic: subscribing again with the other mode switches it.
     for (const topic of parsed.topics) {
       const [join, leave] = options.batch ? [batchRoom(topic), topic] : [topic, batchRoom(topic)]
@@ -105,7 +106,8 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
     const { payload, ack } = splitArgs(args)
     const parsed = payload.length === 1 ? parseSubscription(payload[0]) : parseSubscription(undefined)
     if (!parsed.ok) return refuse(parsed.error, ack)
-    deps.beforeRoomChange()
+    const batchRoomsLeft = parsed.topics.map(batchRoom).filter((room) => socket.rooms.has(room))
+    if (batchRoomsLeft.length > 0) deps.beforeBatchRoomChange(batchRoomsLeft)
     for (const topic of parsed.topics) {
       socket.leave(topic)
       socket.leave(batchRoom(topic))
