@@ -11,6 +11,7 @@
 //   frame is JSON.parsed in full and checked against what was read.
 import { io, type Socket } from 'socket.io-client'
 import type { AnyEnvelope } from '../src/events.js'
+import { deviceUpdateTimestamps, isEventFrame } from './lib/event-frames.js'
 import { cpuMs, serve } from './lib/ipc.js'
 import { ProtocolClient } from './lib/protocol-client.js'
 import { MsHistogram } from './lib/stats.js'
@@ -77,70 +78,16 @@ function connectLibrary(url: string): Promise<BenchSocket> {
   })
 }
 
-// The tail of `"timestamp":`: Buffer#indexOf looks for a needle's first byte with memchr,
-// and a needle starting with '"' stops at every key of the JSON (2.7x slower per frame).
-const TIMESTAMP_KEY = Buffer.from('mestamp":')
-/** What follows the type of a device:update envelope (`{"type":"device:update","data":{..}`). */
-const DEVICE_UPDATE = Buffer.from('device:update","data":')
-/** `event` and `events` frames; the service's `connected` greeting and acks are not counted. */
-const EVENT_PREFIX = Buffer.from('42["event')
+/** Every so many frames read off the bytes, one is parsed in full and compared. */
 const SAMPLE_EVERY = 64
 let framesSeen = 0
 
-/**
- * Reads the envelope timestamps off an event frame (`42["event",{..}]` or
- * `42["events",[{..},..]]`, with the recovery offset after them on kismet-ws): an
- * envelope's own `timestamp` is the only key of that name in a device event.
- */
-function scanTimestamps(frame: Buffer, found: number[]): void {
-  let at = frame.indexOf(TIMESTAMP_KEY)
-  while (at !== -1) {
-    let i = at + TIMESTAMP_KEY.length
-    let value = 0
-    for (let c = frame[i]!; c >= 48 && c <= 57; c = frame[++i]!) value = value * 10 + (c - 48)
-    found.push(value)
-    at = frame.indexOf(TIMESTAMP_KEY, i)
-  }
-}
-
-function occurrences(frame: Buffer, needle: Buffer): number {
-  let n = 0
-  for (let at = frame.indexOf(needle); at !== -1; at = frame.indexOf(needle, at + needle.length)) n++
-  return n
-}
-
-/** The full parse of a frame: its envelopes. */
-function parsedEnvelopes(frame: Buffer): AnyEnvelope[] {
-  const [name, payload] = JSON.parse(frame.toString('utf8', 2)) as [string, AnyEnvelope | AnyEnvelope[]]
-  return name === 'events' ? (payload as AnyEnvelope[]) : [payload as AnyEnvelope]
-}
-
-/** A sampled frame read both ways: the same envelopes, each a device:update with the timestamp read. */
-function scanAgrees(frame: Buffer, found: number[]): boolean {
-  const parsed = parsedEnvelopes(frame)
-  return parsed.length === found.length && parsed.every((e, i) => e.type === 'device:update' && e.timestamp === found[i])
-}
-
-/**
- * The timestamps of the device:update envelopes of one event message. Read off the bytes
- * when every envelope in it is one (the stream); a frame with another type in it (the
- * snapshot at subscribe) is parsed in full.
- */
-function deviceUpdateTimestamps(frame: Buffer, found: number[]): void {
-  found.length = 0
-  scanTimestamps(frame, found)
-  if (occurrences(frame, DEVICE_UPDATE) !== found.length) {
-    found.length = 0
-    for (const envelope of parsedEnvelopes(frame)) if (envelope.type === 'device:update') found.push(envelope.timestamp)
-  } else if (++framesSeen % SAMPLE_EVERY === 0 && !scanAgrees(frame, found)) {
-    countError(`scan disagrees: ${frame.toString().slice(0, 300)} / ${found.join(',')}`)
-  }
-}
-
 /** Counts the device:update envelopes of one event message and records their latency. */
 function onEventFrame(frame: Buffer, found: number[]): void {
-  if (frame.compare(EVENT_PREFIX, 0, EVENT_PREFIX.length, 0, EVENT_PREFIX.length) !== 0) return
-  deviceUpdateTimestamps(frame, found)
+  if (!isEventFrame(frame)) return
+  if (!deviceUpdateTimestamps(frame, found, ++framesSeen % SAMPLE_EVERY === 0)) {
+    countError(`frame read wrong: ${frame.toString().slice(0, 300)} / ${found.join(',')}`)
+  }
   const now = Date.now()
   let counted = false
   for (const timestamp of found) {
