@@ -65,8 +65,10 @@ export class Broadcaster {
     if (envelope.type === 'system:status') this.#lastSystem = envelope
     const room = EVENT_TYPES[envelope.type].room
     this.#d.io.to(room).emit('event', envelope)
-    const batched = batchRoom(room)
-    if (this.#d.io.of('/').adapter.rooms.has(batched)) this.#queue(batched, envelope)
+    // Queued even when no socket is in the batch room right now: a batched client whose
+    // connection dropped is in none, and the packet must still reach the recovery buffer to
+    // be replayed when it comes back (as per-event packets are).
+    this.#queue(batchRoom(room), envelope)
   }
 
   #queue(room: string, envelope: AnyEnvelope): void {

@@ -38,3 +38,48 @@ t.test('missed events are replayed in order, once, after a short drop', async (t
   t.same(updates, [before, ...missed, after], 'every event once, in order')
   t.equal(recorder.ofType('device:snapshot').length, 1, 'no second snapshot: the rooms were restored')
 })
+
+t.test('a batched subscriber gets what it missed too, in order, once', async (t) => {
+  const { url, app } = await startApp(t)
+  const client = createClient(t, url, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 })
+  const received: string[] = []
+  const waiters = new Set<() => void>()
+  client.on('events', (envelopes) => {
+    received.push(...envelopes.map((e) => e.id))
+    for (const wake of waiters) wake()
+  })
+  const until = (id: string) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!received.includes(id)) return
+        waiters.delete(check)
+        resolve()
+      }
+      waiters.add(check)
+      check()
+    })
+  await waitFor(client, 'connected')
+  await new Promise<SubscriptionAck>((resolve) => client.emit('subscribe', 'devices', { batch: true }, resolve))
+
+  const publish = (i: number) => {
+    const envelope = app.envelopes.create('device:update', { device: makeDevice(i), action: 'new' })
+    app.events.publish(envelope)
+    return envelope.id
+  }
+  const before = publish(1)
+  await until(before)
+
+  const serverSocket = app.io.of('/').sockets.get(client.id!)!
+  const reconnected = waitFor(client, 'connect')
+  serverSocket.conn.close()
+  await waitFor(client, 'disconnect')
+  // Published while the client is away: they go out as a batch to a room it is no longer in.
+  const missed = [publish(2), publish(3), publish(4)]
+  app.broadcaster.flushBatches()
+  await reconnected
+  t.equal(client.recovered, true, 'the session was recovered')
+
+  const after = publish(5)
+  await until(after)
+  t.same(received, [before, ...missed, after], 'every envelope once, in order, in events packets')
+})
