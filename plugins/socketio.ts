@@ -79,7 +79,7 @@ export default fp<SocketIoPluginOptions>(
         stats,
         limits,
         onJoined: (s, topics) => broadcaster.welcome(s, topics),
-        beforeBatchRoomChange: (rooms) => broadcaster.flushRooms(rooms),
+        beforeBatchRoomChange: (rooms) => broadcaster.prepareBatchRooms(rooms),
       })
       socket.emit('connected', { id: socket.id, topics: [...TOPICS], kismet: { state: app.poller.state } })
     })

@@ -2,8 +2,8 @@
 // newly joins a topic what it needs first: the device table as `device:snapshot` chunks,
 // the latest scan and system status.
 //
-// Sockets that asked for batched delivery sit in a topic's batch room: their envelopes are
-// gathered and sent as one `events` packet, in order. One packet per envelope is what bounds
+// Sockets that asked for batched delivery sit in the batch room of the topics they take
+// batched (rooms.ts): its envelopes are gathered and sent as one `events` packet, in order. One packet per envelope is what bounds
 // fan-out (the per-packet cost dominates); a batch of N costs about one. A batch waits only
 // for the burst it belongs to (what is published in the same turn of the event loop, like a
 // poll cycle's events), and packets keep at least BATCH_INTERVAL_MS apart: a quiet stream
@@ -21,7 +21,7 @@ import {
   type Topic,
   type WifiDevice,
 } from '../events.js'
-import { batchRoom } from './rooms.js'
+import { topicsOfBatchRoom } from './rooms.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
 import type { ServiceStats } from '../stats.js'
 import type { RealtimeServer, RealtimeSocket } from './types.js'
@@ -46,6 +46,13 @@ export class Broadcaster {
   #lastSystem: Envelope<'system:status'> | undefined
   /** Envelopes waiting to be sent, per batch room. */
   readonly #batches = new Map<string, AnyEnvelope[]>()
+  /**
+   * The batch rooms any socket has joined, per topic they carry (at most one per set of
+   * topics). A room keeps its envelopes coming while it is empty: a batched client whose
+   * connection dropped is in none, and the packets must still reach the recovery buffer to
+   * be replayed when it comes back (as per-event packets are).
+   */
+  readonly #batchRoomsByTopic = new Map<string, string[]>()
   #batchTimer: TimerHandle | undefined
   /** When the last batches went out: the next may not go before this + BATCH_INTERVAL_MS. */
   #lastFlushAt = Number.NEGATIVE_INFINITY
@@ -65,10 +72,7 @@ export class Broadcaster {
     if (envelope.type === 'system:status') this.#lastSystem = envelope
     const room = EVENT_TYPES[envelope.type].room
     this.#d.io.to(room).emit('event', envelope)
-    // Queued even when no socket is in the batch room right now: a batched client whose
-    // connection dropped is in none, and the packet must still reach the recovery buffer to
-    // be replayed when it comes back (as per-event packets are).
-    this.#queue(batchRoom(room), envelope)
+    for (const batchRoom of this.#batchRoomsByTopic.get(room) ?? []) this.#queue(batchRoom, envelope)
   }
 
   #queue(room: string, envelope: AnyEnvelope): void {
@@ -94,12 +98,18 @@ export class Broadcaster {
 
   /** Sends every pending batch now (the timer, and before shutdown). */
   flushBatches(): void {
-    this.flushRooms([...this.#batches.keys()])
+    for (const room of [...this.#batches.keys()]) this.#send(room)
   }
 
-  /** Sends what is pending for these batch rooms now (a socket is about to join or leave them). */
-  flushRooms(rooms: string[]): void {
-    for (const room of rooms) this.#send(room)
+  /** A socket is about to join or leave these batch rooms: sends what is pending for them now, and routes to them from now on. */
+  prepareBatchRooms(rooms: string[]): void {
+    for (const room of rooms) {
+      for (const topic of topicsOfBatchRoom(room) ?? []) {
+        const list = this.#batchRoomsByTopic.get(topic) ?? []
+        if (!list.includes(room)) this.#batchRoomsByTopic.set(topic, [...list, room])
+      }
+      this.#send(room)
+    }
   }
 
   /** What a socket gets right after it joins topics it was not in. */

@@ -1,13 +1,16 @@
 // Who is connected and to what: read from the Socket.IO server for /status, /stats and /metrics.
 import { TOPICS, type Topic } from '../events.js'
-import { batchRoom, topicsOf } from './rooms.js'
+import { topicsOf, topicsOfBatchRoom } from './rooms.js'
 import type { RealtimeServer } from './types.js'
 
 /** Subscribers per topic, in either delivery mode. */
 export function roomSizes(io: RealtimeServer): Record<Topic, number> {
   const rooms = io.of('/').adapter.rooms
-  const size = (topic: Topic) => (rooms.get(topic)?.size ?? 0) + (rooms.get(batchRoom(topic))?.size ?? 0)
-  return Object.fromEntries(TOPICS.map((topic) => [topic, size(topic)])) as Record<Topic, number>
+  const sizes = Object.fromEntries(TOPICS.map((topic) => [topic, rooms.get(topic)?.size ?? 0])) as Record<Topic, number>
+  for (const [room, members] of rooms) {
+    for (const topic of topicsOfBatchRoom(room) ?? []) sizes[topic] += members.size
+  }
+  return sizes
 }
 
 export function clientDetails(io: RealtimeServer) {

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js'
 import type { ClientError, SubscriptionAck, Topic } from '../events.js'
 import type { ServiceStats } from '../stats.js'
 import { parseSubscribeOptions, parseSubscription } from './subscriptions.js'
-import { batchRoom, topicsOf } from './rooms.js'
+import { batchedTopicsOf, batchRoomOf, topicsOf } from './rooms.js'
 import { TokenBucket } from './token-bucket.js'
 import type { RealtimeSocket } from './types.js'
 
@@ -28,9 +28,9 @@ export interface ClientHandlerDeps {
   /** Called after a socket newly joined topics, to send what a new subscriber needs first. */
   onJoined: (socket: RealtimeSocket, topics: Topic[]) => void
   /**
-   * Called before a socket joins or leaves batch rooms, to send what is pending for them: a
-   * socket switching delivery mode then neither loses, repeats nor reorders an envelope, and
-   * a new batched subscriber gets nothing older than its snapshot after it.
+   * Called before a socket leaves a batch room and joins another, to send what is pending for
+   * both: a socket switching delivery mode then neither loses, repeats nor reorders an
+   * envelope, and a new batched subscriber gets nothing older than its snapshot after it.
    */
   beforeBatchRoomChange: (rooms: string[]) => void
 }
@@ -45,6 +45,17 @@ function splitArgs(args: unknown[]): { payload: unknown[]; ack: Ack | undefined 
 
 function joinedTopics(socket: RealtimeSocket): Topic[] {
   return topicsOf(socket.rooms)
+}
+
+/** Moves the socket to the batch room of `topics` (none when empty). */
+function setBatchedTopics(socket: RealtimeSocket, topics: Topic[], deps: ClientHandlerDeps): void {
+  const current = batchedTopicsOf(socket.rooms)
+  const from = current.length > 0 ? batchRoomOf(current) : undefined
+  const to = topics.length > 0 ? batchRoomOf(topics) : undefined
+  if (from === to) return
+  deps.beforeBatchRoomChange([from, to].filter((room): room is string => room !== undefined))
+  if (from) socket.leave(from)
+  if (to) socket.join(to)
 }
 
 export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandlerDeps): void {
@@ -90,13 +101,16 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
     if (!options.ok) return refuse(options.error, ack)
     const subscribed = new Set(joinedTopics(socket))
     const fresh = parsed.topics.filter((topic) => !subscribed.has(topic))
-    const batchRoomsChanging = parsed.topics.map(batchRoom).filter((room) => (options.batch ?? false) !== socket.rooms.has(room))
-    if (batchRoomsChanging.length > 0) deps.beforeBatchRoomChange(batchRoomsChanging)
     // One delivery mode per topic: subscribing again with the other mode switches it.
+    const batched = new Set(batchedTopicsOf(socket.rooms))
     for (const topic of parsed.topics) {
-      const [join, leave] = options.batch ? [batchRoom(topic), topic] : [topic, batchRoom(topic)]
-      socket.leave(leave)
-      socket.join(join)
+      if (options.batch) batched.add(topic)
+      else batched.delete(topic)
+    }
+    setBatchedTopics(socket, [...batched], deps)
+    for (const topic of parsed.topics) {
+      if (options.batch) socket.leave(topic)
+      else socket.join(topic)
     }
     if (fresh.length > 0) deps.onJoined(socket, fresh)
     ack?.({ ok: true, topics: joinedTopics(socket) } satisfies SubscriptionAck)
@@ -106,12 +120,12 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
     const { payload, ack } = splitArgs(args)
     const parsed = payload.length === 1 ? parseSubscription(payload[0]) : parseSubscription(undefined)
     if (!parsed.ok) return refuse(parsed.error, ack)
-    const batchRoomsLeft = parsed.topics.map(batchRoom).filter((room) => socket.rooms.has(room))
-    if (batchRoomsLeft.length > 0) deps.beforeBatchRoomChange(batchRoomsLeft)
-    for (const topic of parsed.topics) {
-      socket.leave(topic)
-      socket.leave(batchRoom(topic))
-    }
+    setBatchedTopics(
+      socket,
+      batchedTopicsOf(socket.rooms).filter((topic) => !parsed.topics.includes(topic)),
+      deps,
+    )
+    for (const topic of parsed.topics) socket.leave(topic)
     ack?.({ ok: true, topics: joinedTopics(socket) } satisfies SubscriptionAck)
   })
 

@@ -10,7 +10,7 @@ import { Server } from 'socket.io'
 import { KismetSimulator } from '../../src/sim/simulator.js'
 import { startApp, TEST_API_KEY, testEnv, type TestLike } from '../helper.js'
 import { onLines } from '../../scripts/lib/log-lines.js'
-import { batchRoom } from '../../src/realtime/rooms.js'
+import { batchRoomOf } from '../../src/realtime/rooms.js'
 
 interface ClientProcess {
   lines: string[]
@@ -140,7 +140,7 @@ t.test('with --batch the client asks for batched delivery and shows the same str
   const client = runClient(t, ['--batch', url])
   await client.waitFor(/subscribed to devices, alerts \(batched\)/)
   await client.waitFor(/snapshot: \d+ devices? in view/)
-  t.equal(app.io.of('/').adapter.rooms.get(batchRoom('devices'))?.size, 1, 'the client sits in the batch room')
+  t.equal(app.io.of('/').adapter.rooms.get(batchRoomOf(['devices', 'alerts']))?.size, 1, 'the client sits in the batch room')
 
   const ap = sim.addDevice({ type: 'Wi-Fi AP', ssid: 'Batched-Net', commonname: 'Batched-Net', name: 'Batched-Net' })
   t.match(await client.waitFor(new RegExp(`\\+ new .*${ap.mac}`)), /"Batched-Net"/, 'a new device arrives in an events packet and is shown')

@@ -144,6 +144,7 @@ t.test('switching delivery mode while a batch is pending neither loses nor repea
   await cEvents.until(() => updates(cEvents).length === 2)
   // C moves to batches while A's batch (C had those envelopes one by one) is pending.
   await new Promise<SubscriptionAck>((resolve) => c.emit('subscribe', 'devices', { batch: true }, resolve))
+  clock.advance(0)
   await until(() => a.batches.flat().length === 2, a.client)
 
   const second = publishDevices(app, 2, 2)
@@ -159,6 +160,35 @@ t.test('switching delivery mode while a batch is pending neither loses nor repea
   t.same(updates(aEvents), third, 'A: then one by one')
   t.same(updates(cEvents), first, 'C: one by one before the switch')
   t.same(cBatches.flat().map((e) => e.id), [...second, ...third], 'C: batched after it, nothing repeated')
+})
+
+t.test('the topics a client takes batched come in one stream, in publish order; each subscriber only gets its topics', async (t) => {
+  const clock = new ManualClock()
+  const { url, app } = await startApp(t, { clock })
+  const both = await batchedClient(t, url)
+  const devicesOnly = createClient(t, url)
+  const devicesBatches: AnyEnvelope[][] = []
+  devicesOnly.on('events', (envelopes) => devicesBatches.push(envelopes))
+  await waitFor(devicesOnly, 'connected')
+  await new Promise<SubscriptionAck>((resolve) => devicesOnly.emit('subscribe', 'devices', { batch: true }, resolve))
+
+  const alert = { id: '1', type: 'kismet', timestamp: 1_795_630_037_618, severity: 'high', message: 'Logging disabled', header: 'LOGDISABLED', class: 'SYSTEM', read: false } as const
+  const ids: string[] = []
+  for (let i = 0; i < 3; i++) {
+    const device = app.envelopes.create('device:update', { device: makeDevice(i), action: 'new' })
+    const raised = app.envelopes.create('alert:new', { alert: { ...alert, id: String(i) } })
+    app.events.publish(device)
+    app.events.publish(raised)
+    ids.push(device.id, raised.id)
+  }
+  clock.advance(0)
+  await until(() => both.batches.length === 1, both.client)
+  await until(() => devicesBatches.length === 1, devicesOnly)
+  t.same(both.batches[0]!.map((e) => e.id), ids, 'devices and alerts interleaved as published, one packet')
+  t.same(devicesBatches[0]!.map((e) => e.type), ['device:update', 'device:update', 'device:update'], 'no alerts for a devices-only subscriber')
+
+  const status = (await app.inject('/api/kismet/ws/status')).json()
+  t.match(status.data.websocket.rooms, { devices: 2, alerts: 1 }, 'both counted per topic')
 })
 
 t.test('bad subscribe options are refused whole with INVALID_PAYLOAD', async (t) => {
