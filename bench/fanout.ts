@@ -302,7 +302,7 @@ export async function runFanout(o: FanoutOptions, log: (line: string) => void): 
     const protocolRuns = [main, base, perEvent, sameBatching, lightSvc, lightBare]
     for (const r of protocolRuns) log(describeRun(r))
     const protocolErrors = await clientErrors(clients)
-    if (protocolErrors.errors > 0) throw new Error(`the protocol clients reported ${protocolErrors.errors} errors: ${protocolErrors.samples.join(" | ")}`)
+    if (protocolErrors.errors > 0) throw new Error(`the protocol clients reported ${protocolErrors.errors} errors: ${protocolErrors.samples.join(' | ')}`)
     details.protocol = { runs: protocolRuns, segments: parts.map(({ hist: _hist, ...rest }) => rest) }
 
     const scenario = '3 fan-out'
