@@ -39,6 +39,7 @@ export default fp<SocketIoPluginOptions>(
   async (app, opts) => {
     const { config, stats, clock, envelopes, events } = app
     const origins = parseOrigins(config.CORS_ORIGIN)
+    const recoveryWindowMs = opts.recoveryWindowMs ?? 2 * 60 * 1000
 
     await app.register(fastifySocketIO.default, {
       transports: ['websocket', 'polling'],
@@ -51,14 +52,14 @@ export default fp<SocketIoPluginOptions>(
         callback(allowed ? null : 'origin not allowed', allowed)
       },
       maxHttpBufferSize: MAX_HTTP_BUFFER_SIZE,
-      connectionStateRecovery: { maxDisconnectionDuration: opts.recoveryWindowMs ?? 2 * 60 * 1000, skipMiddlewares: false },
+      connectionStateRecovery: { maxDisconnectionDuration: recoveryWindowMs, skipMiddlewares: false },
       preClose: (done) => {
         void announceShutdown().finally(() => done())
       },
     })
     const io = app.io
 
-    const broadcaster = new Broadcaster({ io, channel: events, factory: envelopes, stats, clock, devices: () => app.tracker.all() })
+    const broadcaster = new Broadcaster({ io, channel: events, factory: envelopes, stats, clock, recoveryWindowMs, devices: () => app.tracker.all() })
     // After each broadcast (this listener comes after the broadcaster's): recovery memory stays bounded.
     const recoveryBufferPackets = opts.recoveryBufferPackets ?? DEFAULT_RECOVERY_BUFFER_PACKETS
     events.subscribe(() => trimRecoveryBuffer(io.of('/').adapter, recoveryBufferPackets))

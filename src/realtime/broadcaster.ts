@@ -37,6 +37,8 @@ export interface BroadcasterDeps {
   devices: () => WifiDevice[]
   /** Timers for batched delivery. */
   clock: Clock
+  /** How long a dropped client may come back and have what it missed replayed (connection-state recovery). */
+  recoveryWindowMs: number
 }
 
 export class Broadcaster {
@@ -47,12 +49,15 @@ export class Broadcaster {
   /** Envelopes waiting to be sent, per batch room. */
   readonly #batches = new Map<string, AnyEnvelope[]>()
   /**
-   * The batch rooms any socket has joined, per topic they carry (at most one per set of
+   * The batch rooms sockets have joined, per topic they carry (at most one per set of
    * topics). A room keeps its envelopes coming while it is empty: a batched client whose
    * connection dropped is in none, and the packets must still reach the recovery buffer to
-   * be replayed when it comes back (as per-event packets are).
+   * be replayed when it comes back (as per-event packets are). Once it has been empty for
+   * longer than the recovery window nobody can come back to it, and it is routed to no more.
    */
   readonly #batchRoomsByTopic = new Map<string, string[]>()
+  /** Since when a routed batch room has had no member (as seen when sending to it). */
+  readonly #emptySince = new Map<string, number>()
   #batchTimer: TimerHandle | undefined
   /** When the last batches went out: the next may not go before this + BATCH_INTERVAL_MS. */
   #lastFlushAt = Number.NEGATIVE_INFINITY
@@ -92,8 +97,23 @@ export class Broadcaster {
     const batch = this.#batches.get(room)
     this.#batches.delete(room)
     if (!batch || batch.length === 0) return
-    this.#lastFlushAt = this.#d.clock.now()
+    const now = this.#d.clock.now()
+    this.#lastFlushAt = now
     this.#d.io.to(room).emit('events', batch)
+    this.#retireIfAbandoned(room, now)
+  }
+
+  #retireIfAbandoned(room: string, now: number): void {
+    if (this.#d.io.of('/').adapter.rooms.has(room)) {
+      this.#emptySince.delete(room)
+      return
+    }
+    const since = this.#emptySince.get(room)
+    if (since === undefined) this.#emptySince.set(room, now)
+    else if (now - since > this.#d.recoveryWindowMs) {
+      this.#emptySince.delete(room)
+      for (const [topic, rooms] of this.#batchRoomsByTopic) this.#batchRoomsByTopic.set(topic, rooms.filter((r) => r !== room))
+    }
   }
 
   /** Sends every pending batch now (the timer, and before shutdown). */
@@ -104,6 +124,7 @@ export class Broadcaster {
   /** A socket is about to join or leave these batch rooms: sends what is pending for them now, and routes to them from now on. */
   prepareBatchRooms(rooms: string[]): void {
     for (const room of rooms) {
+      this.#emptySince.delete(room)
       for (const topic of topicsOfBatchRoom(room) ?? []) {
         const list = this.#batchRoomsByTopic.get(topic) ?? []
         if (!list.includes(room)) this.#batchRoomsByTopic.set(topic, [...list, room])

@@ -1,14 +1,15 @@
 // Who is connected and to what: read from the Socket.IO server for /status, /stats and /metrics.
 import { TOPICS, type Topic } from '../events.js'
-import { topicsOf, topicsOfBatchRoom } from './rooms.js'
+import { ALL_BATCH_ROOMS, topicsOf, topicsOfBatchRoom } from './rooms.js'
 import type { RealtimeServer } from './types.js'
 
 /** Subscribers per topic, in either delivery mode. */
 export function roomSizes(io: RealtimeServer): Record<Topic, number> {
   const rooms = io.of('/').adapter.rooms
   const sizes = Object.fromEntries(TOPICS.map((topic) => [topic, rooms.get(topic)?.size ?? 0])) as Record<Topic, number>
-  for (const [room, members] of rooms) {
-    for (const topic of topicsOfBatchRoom(room) ?? []) sizes[topic] += members.size
+  for (const room of ALL_BATCH_ROOMS) {
+    const members = rooms.get(room)?.size ?? 0
+    if (members > 0) for (const topic of topicsOfBatchRoom(room) ?? []) sizes[topic] += members
   }
   return sizes
 }

@@ -16,6 +16,11 @@ export function batchRoomOf(topics: Iterable<Topic>): string {
   return `${BATCH_PREFIX}${[...new Set(topics)].sort().join('+')}`
 }
 
+/** Every batch room there can be: one per non-empty set of topics. */
+export const ALL_BATCH_ROOMS: readonly string[] = Array.from({ length: 2 ** TOPICS.length - 1 }, (_, i) =>
+  batchRoomOf(TOPICS.filter((_, bit) => ((i + 1) >> bit) & 1)),
+)
+
 /** The topics a batch room carries, or undefined for a room that is not one. */
 export function topicsOfBatchRoom(room: string): Topic[] | undefined {
   if (!room.startsWith(BATCH_PREFIX)) return undefined

@@ -191,6 +191,64 @@ t.test('the topics a client takes batched come in one stream, in publish order; 
   t.match(status.data.websocket.rooms, { devices: 2, alerts: 1 }, 'both counted per topic')
 })
 
+t.test('joining a batch room that has a batch pending: the newcomer gets neither a repeat nor anything older than its snapshot', async (t) => {
+  const clock = new ManualClock()
+  const { url, app } = await startApp(t, { clock })
+  const x = await batchedClient(t, url)
+  const s = createClient(t, url)
+  const sEvents = new EnvelopeRecorder(s)
+  const sBatches: AnyEnvelope[][] = []
+  s.on('events', (envelopes) => sBatches.push(envelopes))
+  await waitFor(s, 'connected')
+  await new Promise<SubscriptionAck>((resolve) => s.emit('subscribe', ['devices', 'alerts'], resolve))
+  const n = createClient(t, url)
+  const nEvents = new EnvelopeRecorder(n)
+  const nBatches: AnyEnvelope[][] = []
+  n.on('events', (envelopes) => nBatches.push(envelopes))
+  await waitFor(n, 'connected')
+
+  // X's batch holds `pending`; S had it one by one; N has not subscribed yet.
+  const pending = publishDevices(app, 0, 2)
+  await sEvents.until((got) => got.filter((e) => e.type === 'device:update').length === 2)
+  // S moves into X's batch room, N joins it fresh: what X's room held goes to X alone, first.
+  await new Promise<SubscriptionAck>((resolve) => s.emit('subscribe', ['devices', 'alerts'], { batch: true }, resolve))
+  await new Promise<SubscriptionAck>((resolve) => n.emit('subscribe', ['devices', 'alerts'], { batch: true }, resolve))
+  await until(() => x.batches.flat().length === 2, x.client)
+  const later = publishDevices(app, 2, 1)
+  clock.advance(BATCH_INTERVAL_MS)
+  await until(() => sBatches.length === 1, s)
+  await until(() => nBatches.length === 1, n)
+
+  t.same(x.batches.flat().map((e) => e.id), [...pending, ...later], 'X: everything once')
+  t.same(sBatches.flat().map((e) => e.id), later, 'S: no repeat of what it had one by one')
+  t.equal(nEvents.ofType('device:snapshot').length, 1, 'N: its snapshot')
+  t.same(nBatches.flat().map((e) => e.id), later, 'N: nothing older than its snapshot after it')
+})
+
+t.test('a batch room nobody can come back to is fed no more', async (t) => {
+  const clock = new ManualClock()
+  const recoveryWindowMs = 1000
+  const { url, app } = await startApp(t, { clock, socket: { recoveryWindowMs } })
+  const { client } = await batchedClient(t, url)
+  const adapter = app.io.of('/').adapter as unknown as { packets: Array<{ data: unknown[] }> }
+  const batchPackets = () => adapter.packets.filter((p) => p.data[0] === 'events').length
+  const serverSocket = app.io.of('/').sockets.get(client.id!)!
+  const gone = new Promise((resolve) => serverSocket.once('disconnect', resolve))
+  client.disconnect()
+  await gone
+
+  publishDevices(app, 0, 1)
+  clock.advance(0)
+  t.equal(batchPackets(), 1, 'an empty batch room is still fed (a dropped client may come back)')
+  clock.advance(recoveryWindowMs + 1)
+  publishDevices(app, 1, 1)
+  clock.advance(0)
+  t.equal(batchPackets(), 2, 'fed until the recovery window has passed')
+  publishDevices(app, 2, 1)
+  clock.advance(BATCH_INTERVAL_MS)
+  t.equal(batchPackets(), 2, 'then no more')
+})
+
 t.test('bad subscribe options are refused whole with INVALID_PAYLOAD', async (t) => {
   const { url, app } = await startApp(t)
   const client = createClient(t, url)
