@@ -63,10 +63,18 @@ export const CONNECTION_STATES = ['disabled', 'connecting', 'connected', 'backof
 export const ConnectionStateSchema = Type.Union(CONNECTION_STATES.map((s) => Type.Literal(s)))
 export type ConnectionState = (typeof CONNECTION_STATES)[number]
 
+/**
+ * `changes` of a device:update: the fields that differ from what the room was last sent, with
+ * their new values. A field the device no longer has (Kismet reclassified it: an AP that
+ * became a client loses `clients`) is null, so that it survives JSON.
+ */
+export const DeviceChangesSchema = Type.Partial(Type.Object({ ...WifiDeviceSchema.properties, clients: Nullable(Type.Number()) }))
+export type DeviceChanges = Static<typeof DeviceChangesSchema>
+
 export const DeviceUpdateDataSchema = Type.Object({
   device: WifiDeviceSchema,
   action: Type.Union([Type.Literal('new'), Type.Literal('update'), Type.Literal('remove')]),
-  changes: Type.Optional(Type.Partial(WifiDeviceSchema)),
+  changes: Type.Optional(DeviceChangesSchema),
 })
 export type DeviceUpdateData = Static<typeof DeviceUpdateDataSchema>
 

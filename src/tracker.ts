@@ -6,12 +6,12 @@
 // the WifiDevice objects are stored as given (no copies), so callers must treat a device
 // handed to the tracker as immutable. Expiry looks only at the devices old enough to
 // expire, through an index of devices by the second of their lastSeen.
-import type { WifiDevice } from './events.js'
+import type { DeviceChanges, WifiDevice } from './events.js'
 
 export type TrackerEvent =
   | { kind: 'new'; device: WifiDevice }
-  /** `changes`: exactly the fields whose value differs from `previous`, with their new values (a field that disappeared is present with `undefined`). */
-  | { kind: 'update'; device: WifiDevice; previous: WifiDevice; changes: Partial<WifiDevice> }
+  /** `changes`: exactly the fields whose value differs from `previous`, with their new values (a field that disappeared is null). */
+  | { kind: 'update'; device: WifiDevice; previous: WifiDevice; changes: DeviceChanges }
   /** Only live counters (signal, lastSeen, packets, dataBytes) moved. */
   | { kind: 'signal'; device: WifiDevice; previous: WifiDevice }
   | { kind: 'remove'; device: WifiDevice }
@@ -38,10 +38,10 @@ export function sameValue(a: unknown, b: unknown): boolean {
 export function diffDevices(
   previous: WifiDevice,
   next: WifiDevice,
-): { changes: Partial<WifiDevice>; liveOnly: boolean } | undefined {
+): { changes: DeviceChanges; liveOnly: boolean } | undefined {
   // Unrolled over the contract's fields: static property access stays monomorphic, where a
   // loop over field names does a keyed (megamorphic) load per field per device.
-  let changes: Partial<WifiDevice> | undefined
+  let changes: DeviceChanges | undefined
   let liveOnly = true
   const p = previous
   const n = next
@@ -59,9 +59,10 @@ export function diffDevices(
   if (!sameNumber(p.lastSeen, n.lastSeen)) (changes ??= {}).lastSeen = n.lastSeen
   if (!sameNumber(p.packets, n.packets)) (changes ??= {}).packets = n.packets
   if (!sameNumber(p.dataBytes, n.dataBytes)) (changes ??= {}).dataBytes = n.dataBytes
-  if (!sameNumber(p.clients, n.clients)) { (changes ??= {}).clients = n.clients; liveOnly = false }
-  if (p.bssid !== n.bssid) { (changes ??= {}).bssid = n.bssid; liveOnly = false }
-  if (p.location !== n.location && !sameValue(p.location, n.location)) { (changes ??= {}).location = n.location; liveOnly = false }
+  // The optional fields: one the device no longer has is null in `changes` (undefined would vanish in JSON).
+  if (!sameNumber(p.clients, n.clients)) { (changes ??= {}).clients = n.clients ?? null; liveOnly = false }
+  if (p.bssid !== n.bssid) { (changes ??= {}).bssid = n.bssid ?? null; liveOnly = false }
+  if (p.location !== n.location && !sameValue(p.location, n.location)) { (changes ??= {}).location = n.location ?? null; liveOnly = false }
   return changes ? { changes, liveOnly } : undefined
 }
 

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { deviceWithKey as device, T0 } from '../support/devices.js'
-import type { WifiDevice } from '../../src/events.js'
+import type { AnyEnvelope, WifiDevice } from '../../src/events.js'
+import { envelopeErrors } from '../support/schemas.js'
 import { DeviceTracker, diffDevices, type TrackerEvent } from '../../src/tracker.js'
 
 
@@ -57,9 +58,19 @@ t.test('changes: null/value transitions, optional fields and deep equality of lo
   t.same(diffDevices(located, { ...located, location: { lat: 48.1, lon: 11.5, fix: 3 } })?.changes, { location: { lat: 48.1, lon: 11.5, fix: 3 } }, 'altitude lost')
   t.same(diffDevices(located, { ...located, location: { lat: 48.1, lon: 11.5001, alt: 520, fix: 3 } })?.liveOnly, false, 'a move is not a signal')
   const { clients: _clients, ...noClients } = base
-  const gone = diffDevices(base, noClients)
-  t.ok(gone && 'clients' in gone.changes && gone.changes.clients === undefined, 'a field that disappeared is reported as undefined')
+  t.same(diffDevices(base, noClients)?.changes, { clients: null }, 'a field that disappeared is null (undefined would vanish in JSON)')
   t.equal(diffDevices(noClients, { ...noClients, clients: undefined }), undefined, 'absent and undefined are the same')
+})
+
+t.test('an AP that Kismet reclassifies as a client: the changes, as a client receives them, say what went', async (t) => {
+  const ap = device('01', { clients: 4 })
+  const { clients: _clients, ...rest } = ap
+  const client: WifiDevice = { ...rest, type: 'Client', ssid: null, bssid: 'AA:BB:CC:00:00:77' }
+  const changes = diffDevices(ap, client)?.changes
+  const received = JSON.parse(JSON.stringify(changes)) as Record<string, unknown>
+  t.same(received, { type: 'Client', ssid: null, clients: null, bssid: 'AA:BB:CC:00:00:77' })
+  const envelope = { type: 'device:update', data: { device: client, action: 'update', changes }, timestamp: T0, id: 'r-1' } as AnyEnvelope
+  t.same(envelopeErrors(envelope), [], 'null for a field that went is part of the contract')
 })
 
 t.test('duplicates of one key within a batch: the later wins, one event', async (t) => {
