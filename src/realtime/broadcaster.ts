@@ -77,7 +77,8 @@ export class Broadcaster {
     if (envelope.type === 'system:status') this.#lastSystem = envelope
     const room = EVENT_TYPES[envelope.type].room
     this.#d.io.to(room).emit('event', envelope)
-    for (const batchRoom of this.#batchRoomsByTopic.get(room) ?? []) this.#queue(batchRoom, envelope)
+    const batchRooms = this.#batchRoomsByTopic.get(room)
+    if (batchRooms) for (const batchRoom of batchRooms) this.#queue(batchRoom, envelope)
   }
 
   #queue(room: string, envelope: AnyEnvelope): void {

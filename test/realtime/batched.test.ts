@@ -5,20 +5,27 @@ import { startApp, type TestLike } from '../helper.js'
 import { createClient, EnvelopeRecorder, waitFor, type ClientSocket } from '../support/socket.js'
 import { makeDevice } from '../support/devices.js'
 import { envelopeErrors } from '../support/schemas.js'
-import type { AnyEnvelope, ClientError, SubscriptionAck } from '../../src/events.js'
+import type { AnyEnvelope, ClientError, SubscriptionAck, Topic } from '../../src/events.js'
 import { BATCH_INTERVAL_MS, MAX_BATCH_ENVELOPES } from '../../src/events.js'
 import { ManualClock } from '../../src/clock.js'
 
 type Emit = (event: string, ...args: unknown[]) => void
 
-async function batchedClient(t: TestLike, url: string) {
+/** A client recording what it receives, subscribed to `topics` (with `options`, if any; none when empty). */
+async function subscribedClient(t: TestLike, url: string, topics: Topic[], options?: { batch: boolean }) {
   const client = createClient(t, url)
-  const batches: AnyEnvelope[][] = []
-  client.on('events', (envelopes) => batches.push(envelopes))
+  const recorder = new EnvelopeRecorder(client)
   await waitFor(client, 'connected')
-  const ack = await new Promise<SubscriptionAck>((resolve) => client.emit('subscribe', ['devices', 'alerts'], { batch: true }, resolve))
-  return { client, batches, ack }
+  const ack =
+    topics.length === 0
+      ? undefined
+      : await new Promise<SubscriptionAck>((resolve) =>
+          options ? client.emit('subscribe', topics, options, resolve) : client.emit('subscribe', topics, resolve),
+        )
+  return { client, recorder, batches: recorder.batches, ack }
 }
+
+const batchedClient = (t: TestLike, url: string) => subscribedClient(t, url, ['devices', 'alerts'], { batch: true })
 
 function publishDevices(app: Awaited<ReturnType<typeof startApp>>['app'], from: number, count: number): string[] {
   const ids: string[] = []
@@ -30,35 +37,14 @@ function publishDevices(app: Awaited<ReturnType<typeof startApp>>['app'], from: 
   return ids
 }
 
-/** Resolves once `condition` holds, checked after each `events` packet; rejects after `timeoutMs`. */
-function until(condition: () => boolean, client: ClientSocket, timeoutMs = 5000): Promise<void> {
-  if (condition()) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.off('events', check)
-      reject(new Error(`no such events packet within ${timeoutMs} ms`))
-    }, timeoutMs)
-    const check = () => {
-      if (!condition()) return
-      clearTimeout(timer)
-      client.off('events', check)
-      resolve()
-    }
-    client.on('events', check)
-  })
-}
-
 t.test('a batched subscriber gets every envelope once, in order, in few packets', async (t) => {
   const { url, app } = await startApp(t)
-  const { client, batches, ack } = await batchedClient(t, url)
+  const { client, batches, ack, recorder: batched } = await batchedClient(t, url)
   t.same(ack, { ok: true, topics: ['devices', 'alerts'] })
-  const plain = createClient(t, url)
-  const recorder = new EnvelopeRecorder(plain)
-  await waitFor(plain, 'connected')
-  await new Promise<SubscriptionAck>((resolve) => plain.emit('subscribe', 'devices', resolve))
+  const { recorder } = await subscribedClient(t, url, ['devices'])
 
   const ids = publishDevices(app, 0, 1200)
-  await until(() => batches.flat().length >= 1200, client)
+  await batched.untilBatches(() => batches.flat().length >= 1200)
   const received = batches.flat()
   t.same(received.map((e) => e.id), ids, 'every envelope once, in order')
   t.ok(batches.length <= 10, `in ${batches.length} packets`)
@@ -77,16 +63,11 @@ t.test('a batched subscriber gets every envelope once, in order, in few packets'
 t.test('the snapshot still comes first, as events, and the mode can be switched back', async (t) => {
   const { url, app } = await startApp(t)
   app.tracker.ingest([makeDevice(1), makeDevice(2)])
-  const client = createClient(t, url)
-  const recorder = new EnvelopeRecorder(client)
-  const batches: AnyEnvelope[][] = []
-  client.on('events', (envelopes) => batches.push(envelopes))
-  await waitFor(client, 'connected')
-  await new Promise<SubscriptionAck>((resolve) => client.emit('subscribe', 'devices', { batch: true }, resolve))
+  const { client, recorder, batches } = await subscribedClient(t, url, ['devices'], { batch: true })
   t.equal(recorder.ofType('device:snapshot').length, 1, 'snapshot sent as an event')
 
   const [batchedId] = publishDevices(app, 10, 1)
-  await until(() => batches.length === 1, client)
+  await recorder.untilBatches(() => batches.length === 1)
   t.equal(batches[0]![0]!.id, batchedId)
 
   await new Promise<SubscriptionAck>((resolve) => client.emit('subscribe', 'devices', resolve))
@@ -104,11 +85,11 @@ function roundTrip(client: ClientSocket): Promise<number> {
 t.test('a burst goes out at once; packets keep BATCH_INTERVAL_MS apart', async (t) => {
   const clock = new ManualClock()
   const { url, app } = await startApp(t, { clock })
-  const { client, batches } = await batchedClient(t, url)
+  const { client, batches, recorder } = await batchedClient(t, url)
 
   const first = publishDevices(app, 0, 3)
   clock.advance(0)
-  await until(() => batches.length === 1, client)
+  await recorder.untilBatches(() => batches.length === 1)
   t.same(batches[0]!.map((e) => e.id), first, 'one burst, one packet, no wait')
 
   const second = publishDevices(app, 3, 2)
@@ -117,13 +98,13 @@ t.test('a burst goes out at once; packets keep BATCH_INTERVAL_MS apart', async (
   await roundTrip(client)
   t.equal(batches.length, 1, 'the next packet waits for the interval (subscribing again in the same mode changes nothing)')
   clock.advance(1)
-  await until(() => batches.length === 2, client)
+  await recorder.untilBatches(() => batches.length === 2)
   t.same(batches[1]!.map((e) => e.id), second)
 
   clock.advance(BATCH_INTERVAL_MS * 5)
   const third = publishDevices(app, 5, 1)
   clock.advance(0)
-  await until(() => batches.length === 3, client)
+  await recorder.untilBatches(() => batches.length === 3)
   t.same(batches[2]!.map((e) => e.id), third, 'after a quiet spell, at once again')
 })
 
@@ -131,13 +112,8 @@ t.test('switching delivery mode while a batch is pending neither loses nor repea
   const clock = new ManualClock()
   const { url, app } = await startApp(t, { clock })
   const a = await batchedClient(t, url)
-  const aEvents = new EnvelopeRecorder(a.client)
-  const c = createClient(t, url)
-  const cEvents = new EnvelopeRecorder(c)
-  const cBatches: AnyEnvelope[][] = []
-  c.on('events', (envelopes) => cBatches.push(envelopes))
-  await waitFor(c, 'connected')
-  await new Promise<SubscriptionAck>((resolve) => c.emit('subscribe', 'devices', resolve))
+  const aEvents = a.recorder
+  const { client: c, recorder: cEvents, batches: cBatches } = await subscribedClient(t, url, ['devices'])
   const updates = (recorder: EnvelopeRecorder) => recorder.ofType('device:update').map((e) => e.id)
 
   const first = publishDevices(app, 0, 2)
@@ -145,7 +121,7 @@ t.test('switching delivery mode while a batch is pending neither loses nor repea
   // C moves to batches while A's batch (C had those envelopes one by one) is pending.
   await new Promise<SubscriptionAck>((resolve) => c.emit('subscribe', 'devices', { batch: true }, resolve))
   clock.advance(0)
-  await until(() => a.batches.flat().length === 2, a.client)
+  await a.recorder.untilBatches(() => a.batches.flat().length === 2)
 
   const second = publishDevices(app, 2, 2)
   // A moves back to one packet per envelope while the batch holding `second` is pending.
@@ -153,7 +129,7 @@ t.test('switching delivery mode while a batch is pending neither loses nor repea
   const third = publishDevices(app, 4, 1)
   await aEvents.until(() => updates(aEvents).length === 1)
   clock.advance(BATCH_INTERVAL_MS)
-  await until(() => cBatches.flat().length === 3, c)
+  await cEvents.untilBatches(() => cBatches.flat().length === 3)
   await roundTrip(a.client)
 
   t.same(a.batches.flat().map((e) => e.id), [...first, ...second], 'A: what was pending came as a batch before the switch')
@@ -166,11 +142,7 @@ t.test('the topics a client takes batched come in one stream, in publish order; 
   const clock = new ManualClock()
   const { url, app } = await startApp(t, { clock })
   const both = await batchedClient(t, url)
-  const devicesOnly = createClient(t, url)
-  const devicesBatches: AnyEnvelope[][] = []
-  devicesOnly.on('events', (envelopes) => devicesBatches.push(envelopes))
-  await waitFor(devicesOnly, 'connected')
-  await new Promise<SubscriptionAck>((resolve) => devicesOnly.emit('subscribe', 'devices', { batch: true }, resolve))
+  const devicesOnly = await subscribedClient(t, url, ['devices'], { batch: true })
 
   const alert = { id: '1', type: 'kismet', timestamp: 1_795_630_037_618, severity: 'high', message: 'Logging disabled', header: 'LOGDISABLED', class: 'SYSTEM', read: false } as const
   const ids: string[] = []
@@ -182,10 +154,10 @@ t.test('the topics a client takes batched come in one stream, in publish order; 
     ids.push(device.id, raised.id)
   }
   clock.advance(0)
-  await until(() => both.batches.length === 1, both.client)
-  await until(() => devicesBatches.length === 1, devicesOnly)
+  await both.recorder.untilBatches(() => both.batches.length === 1)
+  await devicesOnly.recorder.untilBatches(() => devicesOnly.batches.length === 1)
   t.same(both.batches[0]!.map((e) => e.id), ids, 'devices and alerts interleaved as published, one packet')
-  t.same(devicesBatches[0]!.map((e) => e.type), ['device:update', 'device:update', 'device:update'], 'no alerts for a devices-only subscriber')
+  t.same(devicesOnly.batches[0]!.map((e) => e.type), ['device:update', 'device:update', 'device:update'], 'no alerts for a devices-only subscriber')
 
   const status = (await app.inject('/api/kismet/ws/status')).json()
   t.match(status.data.websocket.rooms, { devices: 2, alerts: 1 }, 'both counted per topic')
@@ -195,17 +167,8 @@ t.test('joining a batch room that has a batch pending: the newcomer gets neither
   const clock = new ManualClock()
   const { url, app } = await startApp(t, { clock })
   const x = await batchedClient(t, url)
-  const s = createClient(t, url)
-  const sEvents = new EnvelopeRecorder(s)
-  const sBatches: AnyEnvelope[][] = []
-  s.on('events', (envelopes) => sBatches.push(envelopes))
-  await waitFor(s, 'connected')
-  await new Promise<SubscriptionAck>((resolve) => s.emit('subscribe', ['devices', 'alerts'], resolve))
-  const n = createClient(t, url)
-  const nEvents = new EnvelopeRecorder(n)
-  const nBatches: AnyEnvelope[][] = []
-  n.on('events', (envelopes) => nBatches.push(envelopes))
-  await waitFor(n, 'connected')
+  const { client: s, recorder: sEvents, batches: sBatches } = await subscribedClient(t, url, ['devices', 'alerts'])
+  const { client: n, recorder: nEvents, batches: nBatches } = await subscribedClient(t, url, [])
 
   // X's batch holds `pending`; S had it one by one; N has not subscribed yet.
   const pending = publishDevices(app, 0, 2)
@@ -213,11 +176,11 @@ t.test('joining a batch room that has a batch pending: the newcomer gets neither
   // S moves into X's batch room, N joins it fresh: what X's room held goes to X alone, first.
   await new Promise<SubscriptionAck>((resolve) => s.emit('subscribe', ['devices', 'alerts'], { batch: true }, resolve))
   await new Promise<SubscriptionAck>((resolve) => n.emit('subscribe', ['devices', 'alerts'], { batch: true }, resolve))
-  await until(() => x.batches.flat().length === 2, x.client)
+  await x.recorder.untilBatches(() => x.batches.flat().length === 2)
   const later = publishDevices(app, 2, 1)
   clock.advance(BATCH_INTERVAL_MS)
-  await until(() => sBatches.length === 1, s)
-  await until(() => nBatches.length === 1, n)
+  await sEvents.untilBatches(() => sBatches.length === 1)
+  await nEvents.untilBatches(() => nBatches.length === 1)
 
   t.same(x.batches.flat().map((e) => e.id), [...pending, ...later], 'X: everything once')
   t.same(sBatches.flat().map((e) => e.id), later, 'S: no repeat of what it had one by one')

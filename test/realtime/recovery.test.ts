@@ -42,22 +42,9 @@ t.test('missed events are replayed in order, once, after a short drop', async (t
 t.test('a batched subscriber gets what it missed too, in order, once', async (t) => {
   const { url, app } = await startApp(t)
   const client = createClient(t, url, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 })
-  const received: string[] = []
-  const waiters = new Set<() => void>()
-  client.on('events', (envelopes) => {
-    received.push(...envelopes.map((e) => e.id))
-    for (const wake of waiters) wake()
-  })
-  const until = (id: string) =>
-    new Promise<void>((resolve) => {
-      const check = () => {
-        if (!received.includes(id)) return
-        waiters.delete(check)
-        resolve()
-      }
-      waiters.add(check)
-      check()
-    })
+  const recorder = new EnvelopeRecorder(client)
+  const received = () => recorder.batches.flat().map((e) => e.id)
+  const until = (id: string) => recorder.untilBatches(() => received().includes(id))
   await waitFor(client, 'connected')
   await new Promise<SubscriptionAck>((resolve) => client.emit('subscribe', 'devices', { batch: true }, resolve))
 
@@ -81,5 +68,5 @@ t.test('a batched subscriber gets what it missed too, in order, once', async (t)
 
   const after = publish(5)
   await until(after)
-  t.same(received, [before, ...missed, after], 'every envelope once, in order, in events packets')
+  t.same(received(), [before, ...missed, after], 'every envelope once, in order, in events packets')
 })

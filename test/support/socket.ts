@@ -38,15 +38,23 @@ export function waitFor<T = unknown>(
   })
 }
 
-/** Collects every envelope a client receives, and waits for the ones a test expects. */
+/**
+ * Collects every envelope a client receives, one by one (`envelopes`) and in batched `events`
+ * packets (`batches`), and waits for the ones a test expects.
+ */
 export class EnvelopeRecorder {
   readonly envelopes: AnyEnvelope[] = []
+  readonly batches: AnyEnvelope[][] = []
   readonly #waiters = new Set<() => void>()
 
   constructor(socket: ClientSocket) {
     socket.on('event', (envelope) => {
       this.envelopes.push(envelope)
-      for (const wake of this.#waiters) wake()
+      this.#wake()
+    })
+    socket.on('events', (envelopes) => {
+      this.batches.push(envelopes)
+      this.#wake()
     })
   }
 
@@ -54,19 +62,33 @@ export class EnvelopeRecorder {
     return this.envelopes.filter((e): e is Extract<AnyEnvelope, { type: T }> => e.type === type)
   }
 
-  /** Resolves once `condition` holds over the envelopes received so far. */
+  /** Resolves once `condition` holds over the envelopes received one by one so far. */
   until(condition: (envelopes: AnyEnvelope[]) => boolean, timeoutMs = 5000): Promise<AnyEnvelope[]> {
-    if (condition(this.envelopes)) return Promise.resolve(this.envelopes)
+    return this.#waitFor(() => condition(this.envelopes), timeoutMs).then(() => this.envelopes)
+  }
+
+  /** Resolves once `condition` holds over the `events` packets received so far. */
+  untilBatches(condition: (batches: AnyEnvelope[][]) => boolean, timeoutMs = 5000): Promise<AnyEnvelope[][]> {
+    return this.#waitFor(() => condition(this.batches), timeoutMs).then(() => this.batches)
+  }
+
+  #wake(): void {
+    for (const wake of this.#waiters) wake()
+  }
+
+  #waitFor(holds: () => boolean, timeoutMs: number): Promise<void> {
+    if (holds()) return Promise.resolve()
     return new Promise((resolve, reject) => {
       const wake = () => {
-        if (!condition(this.envelopes)) return
+        if (!holds()) return
         clearTimeout(timer)
         this.#waiters.delete(wake)
-        resolve(this.envelopes)
+        resolve()
       }
       const timer = setTimeout(() => {
         this.#waiters.delete(wake)
-        reject(new Error(`timed out after ${timeoutMs} ms; received ${this.envelopes.map((e) => e.type).join(', ') || 'nothing'}`))
+        const received = this.envelopes.map((e) => e.type).join(', ') || 'nothing'
+        reject(new Error(`timed out after ${timeoutMs} ms; received ${received} one by one and ${this.batches.length} events packets`))
       }, timeoutMs)
       this.#waiters.add(wake)
     })
