@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { fixturesRoot } from '../support/fixtures.js'
@@ -34,7 +34,7 @@ const realFixtures = [
 ]
 
 for (const { path, packets } of realFixtures) {
-  t.test(`real datasource record: ${path}`, { skip: !existsSync(join(FIXTURES, path)) && `no fixture at ${FIXTURES}` }, async (t) => {
+  t.test(`real datasource record: ${path}`, async (t) => {
     const sources = fixture(path)
     t.equal(sources.length, 1)
     // One pcapfile source: running, not paused, no error, not hopping and no channel string.

@@ -9,9 +9,9 @@ import { AlertSchema, WifiDeviceSchema, type Alert, type WifiDevice } from '../.
 import { simplifyRecord, resolveFieldPath } from '../../src/kismet/fields.js'
 import { MappingError, parseChannel, toAlert, toWifiDevice } from '../../src/kismet/mapping.js'
 import { DEVICE_FIELDS } from '../../src/kismet/wire.js'
-import { fixturesRoot, haveFixtures } from '../support/fixtures.js'
+import { fixturesRoot } from '../support/fixtures.js'
 
-const FIXTURES = haveFixtures ? fixturesRoot : undefined
+const FIXTURES = fixturesRoot
 
 const BUILDS = [
   { name: 'master', dir: '', types: { AP: 30, 'Ad-Hoc': 22, Client: 80 } },
@@ -22,7 +22,7 @@ type Json = Record<string, unknown>
 const MAC_UPPER = /^[0-9A-F]{2}(?::[0-9A-F]{2}){5}$/
 
 function load(file: string): unknown {
-  return JSON.parse(readFileSync(resolve(FIXTURES!, file), 'utf8')) as unknown
+  return JSON.parse(readFileSync(resolve(FIXTURES, file), 'utf8')) as unknown
 }
 const str = (record: unknown, path: string): unknown => resolveFieldPath(record, path)
 
@@ -95,7 +95,7 @@ interface Tap {
 // ---------------------------------------------------------------------------------------
 // Devices: real records of both builds
 
-t.test('devices: every device of both builds maps, with the invariants the fixtures show', { skip: FIXTURES ? false : 'kismet-fixtures not found' }, async (t) => {
+t.test('devices: every device of both builds maps, with the invariants the fixtures show', async (t) => {
   for (const build of BUILDS) {
     await t.test(build.name, async (t) => {
       const full = load(`${build.dir}small/devices_views_all_devices.json`) as Json[]
@@ -170,7 +170,7 @@ t.test('devices: every device of both builds maps, with the invariants the fixtu
   }
 })
 
-t.test('devices: Kismet’s own simplified answers agree with the locally simplified records', { skip: FIXTURES ? false : 'kismet-fixtures not found' }, async (t) => {
+t.test('devices: Kismet’s own simplified answers agree with the locally simplified records', async (t) => {
   // The *.fields.json captures used another field list (aliases differ, no datasize, no
   // probed SSID, no location); renamed to our aliases, with Kismet's 0 for what was not asked.
   const rename: Record<string, string> = {
@@ -208,7 +208,7 @@ t.test('devices: Kismet’s own simplified answers agree with the locally simpli
   }
 })
 
-t.test('devices: named devices map to exact values', { skip: FIXTURES ? false : 'kismet-fixtures not found' }, async (t) => {
+t.test('devices: named devices map to exact values', async (t) => {
   const ap = toWifiDevice(asRequested(load('small/device_by-key_ap.json')))
   t.strictSame(ap, {
     key: '4202770D00000000_C774AD964000',
@@ -456,7 +456,7 @@ const SEVERITY: Record<string, Alert['severity']> = {
   NOCLIENTMFP: 'low', // 5
 }
 
-t.test('alerts: every alert of both builds maps', { skip: FIXTURES ? false : 'kismet-fixtures not found' }, async (t) => {
+t.test('alerts: every alert of both builds maps', async (t) => {
   const files = [
     { file: 'alerts/alerts_all_alerts.json', count: 15, mfp: 0 },
     { file: 'release-2025-09-R1/alerts/alerts_all_alerts.json', count: 19, mfp: 4 },

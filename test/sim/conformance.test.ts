@@ -9,7 +9,6 @@ import {
   FORM,
   fixtureIndex,
   flavorFile,
-  haveFixtures,
   rawRequest,
   readCapturedResponse,
   readFixtureJson,
@@ -238,7 +237,7 @@ function compareHeaders(t: Test, res: RawResponse, captured: ReturnType<typeof r
 }
 
 for (const flavor of ['master', 'release-2025-09-R1'] as const) {
-  t.test(`${flavor}: every captured response the simulator could have produced`, { skip: haveFixtures ? false : 'kismet-fixtures not found' }, async (t) => {
+  t.test(`${flavor}: every captured response the simulator could have produced`, async (t) => {
     const index = fixtureIndex(flavor)
     const scenario = await capturedScenario(t, flavor)
     let shifted = 0
@@ -270,7 +269,7 @@ for (const flavor of ['master', 'release-2025-09-R1'] as const) {
   })
 }
 
-t.test('every fixture request is either compared above or knowingly not simulated', { skip: haveFixtures ? false : 'kismet-fixtures not found' }, async (t) => {
+t.test('every fixture request is either compared above or knowingly not simulated', async (t) => {
   for (const flavor of ['master', 'release-2025-09-R1'] as const) {
     const notSimulated = fixtureIndex(flavor).filter((entry) => !isSimulated(entry)).map((entry) => entry.path.split('?')[0])
     t.same(
@@ -292,7 +291,7 @@ t.test('every fixture request is either compared above or knowingly not simulate
   }
 })
 
-t.test('fields values: the simulator answers the captured simplified list with the captured values', { skip: haveFixtures ? false : 'kismet-fixtures not found' }, async (t) => {
+t.test('fields values: the simulator answers the captured simplified list with the captured values', async (t) => {
   for (const flavor of ['master', 'release-2025-09-R1'] as const) {
     const scenario = await capturedScenario(t, flavor)
     const entry = fixtureIndex(flavor).find((candidate) => candidate.file === 'small/devices_views_all_devices.fields.json')

@@ -1,14 +1,13 @@
-// The real Kismet captures in shared/kismet-fixtures (beside the repository, as in CI):
-// reading them, replaying their requests over raw HTTP, and describing JSON by its shape
-// (key paths and value types) so a simulator answer can be held against a captured one.
-import { existsSync, readFileSync } from 'node:fs'
+// The real Kismet captures vendored in test/fixtures/kismet (see its README): reading them,
+// replaying their requests over raw HTTP, and describing JSON by its shape (key paths and
+// value types) so a simulator answer can be held against a captured one.
+import { readFileSync } from 'node:fs'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-export const fixturesRoot = path.resolve(repoRoot, '..', 'shared', 'kismet-fixtures')
-export const haveFixtures = existsSync(path.join(fixturesRoot, 'index.json'))
+export const fixturesRoot = path.resolve(repoRoot, 'test', 'fixtures', 'kismet')
 
 /** The folder of each captured server: master at the top, the release in its own folder. */
 export const FLAVOR_FOLDERS = { master: '', 'release-2025-09-R1': 'release-2025-09-R1' } as const
