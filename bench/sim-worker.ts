@@ -3,8 +3,8 @@
 // - manual: the bench sets the simulator's time (upstream scenario: cycles without waiting);
 // - real: Date.now() (new-device latency, memory).
 import { serve, notify, cpuMs, sleep } from './lib/ipc.js'
-import { KismetSimulator } from '../src/sim/simulator.js'
-import { Prng } from '../src/sim/prng.js'
+import { KismetSimulator } from '../sim/simulator.js'
+import { Prng } from '../sim/prng.js'
 
 let sim: KismetSimulator | undefined
 let nowMs = Date.now()

@@ -1,6 +1,6 @@
 // npm run demo: kismet-ws against a simulated Kismet, no Wi-Fi hardware needed.
 //
-// Starts the Kismet simulator (src/sim) on a free loopback port with a random API key,
+// Starts the Kismet simulator (sim/) on a free loopback port with a random API key,
 // gives it a life (signals drift every second, a device appears or leaves every few
 // seconds, an alert now and then), starts the service wired to it as a child process
 // (`node --import tsx src/server.ts`, as `npm run dev` would), shows the service's log
@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes, randomInt } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { KismetSimulator } from '../src/sim/simulator.js'
+import { KismetSimulator } from '../sim/simulator.js'
 import { onLines } from './lib/log-lines.js'
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')

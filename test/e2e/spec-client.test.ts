@@ -3,7 +3,7 @@
 // against the Kismet simulator through every row of the event and error tables.
 import t, { type Test } from 'tap'
 import { io, type Socket } from 'socket.io-client'
-import { KismetSimulator } from '../../src/sim/simulator.js'
+import { KismetSimulator } from '../../sim/simulator.js'
 import { startServiceProcess } from '../support/service-process.js'
 
 type Envelope = { type: string; data: Record<string, unknown>; timestamp: number; id: string }

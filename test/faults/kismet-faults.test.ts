@@ -11,7 +11,7 @@
 // Time is a ManualClock (test/support/pipeline.ts): a test runs poll cycles itself and
 // moves time to let throttle windows end. Only the timeout case uses real time (got's timer).
 import t, { type Test } from 'tap'
-import type { SimFault, SimFaultOptions } from '../../src/sim/simulator.js'
+import type { SimFault, SimFaultOptions } from '../../sim/simulator.js'
 import type { AnyEnvelope, ConnectionState, SubscriptionAck, Topic } from '../../src/events.js'
 import type { KismetErrorKind } from '../../src/kismet/errors.js'
 import { startPipeline, type Pipeline } from '../support/pipeline.js'

@@ -3,7 +3,7 @@
 // answer is still on its way. SIGTERM: every reading client receives `server:shutdown`, and
 // the process exits 0 within 10 s.
 import t from 'tap'
-import { KismetSimulator } from '../../src/sim/simulator.js'
+import { KismetSimulator } from '../../sim/simulator.js'
 import type { AnyEnvelope, SubscriptionAck } from '../../src/events.js'
 import { TEST_API_KEY } from '../helper.js'
 import { startServiceProcess } from '../support/service-process.js'

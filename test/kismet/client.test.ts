@@ -10,7 +10,7 @@ import { KismetClient, type KismetClientOptions, type ResponseInfo } from '../..
 import { KismetError, type KismetErrorKind } from '../../src/kismet/errors.js'
 import { parseChannel } from '../../src/kismet/mapping.js'
 import { DATASOURCE_FIELDS, DEVICE_FIELDS, STATUS_FIELDS } from '../../src/kismet/wire.js'
-import { KismetSimulator, type SimDevice, type SimFlavor, type SimulatorOptions } from '../../src/sim/simulator.js'
+import { KismetSimulator, type SimDevice, type SimFlavor, type SimulatorOptions } from '../../sim/simulator.js'
 
 const API_KEY = '5ecret-Api-Key-7f3c9e1d2b4a6c8e'
 const USER = 'kismet'

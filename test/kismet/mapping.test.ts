@@ -6,7 +6,8 @@ import { resolve } from 'node:path'
 import t from 'tap'
 import { Value } from '@sinclair/typebox/value'
 import { AlertSchema, WifiDeviceSchema, type Alert, type WifiDevice } from '../../src/events.js'
-import { simplifyRecord, resolveFieldPath } from '../../src/kismet/fields.js'
+import { simplifyRecord, resolvePath } from '../../sim/fields.js'
+import type { JsonValue } from '../../sim/json.js'
 import { MappingError, parseChannel, toAlert, toWifiDevice } from '../../src/kismet/mapping.js'
 import { DEVICE_FIELDS } from '../../src/kismet/wire.js'
 import { fixturesRoot } from '../support/fixtures.js'
@@ -24,10 +25,10 @@ const MAC_UPPER = /^[0-9A-F]{2}(?::[0-9A-F]{2}){5}$/
 function load(file: string): unknown {
   return JSON.parse(readFileSync(resolve(FIXTURES, file), 'utf8')) as unknown
 }
-const str = (record: unknown, path: string): unknown => resolveFieldPath(record, path)
+const str = (record: unknown, path: string): unknown => resolvePath(record as JsonValue, path)
 
 /** A full fixture record -> the record Kismet answers to our DEVICE_FIELDS request. */
-const asRequested = (full: unknown): Json => simplifyRecord(full, DEVICE_FIELDS)
+const asRequested = (full: unknown): Json => simplifyRecord(full as JsonValue, DEVICE_FIELDS)
 
 /** A minimal DEVICE_FIELDS record (what Kismet answers for a bare AP), for the edge cases. */
 function record(overrides: Json = {}): Json {

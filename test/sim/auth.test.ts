@@ -2,7 +2,7 @@
 // (KISMET-API.md 1.2): KISMET cookie, ?KISMET= only without any Cookie header, Basic or
 // ?user=&password= logins answered with a JWT cookie, roles, and the 401 page.
 import t, { type Test } from 'tap'
-import { KismetSimulator } from '../../src/sim/simulator.js'
+import { KismetSimulator } from '../../sim/simulator.js'
 import { rawRequest, type RawResponse } from '../support/fixtures.js'
 
 const KEY = '21FF7DA40077B7415DD35C8C50E14CC2'

@@ -6,7 +6,7 @@ import t from 'tap'
 import { rawRequest, repoRoot } from '../support/fixtures.js'
 
 t.test('the simulator CLI', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/sim/cli.ts'), '--port', '0', '--devices', '8', '--tick-ms', '50', '--flavor', 'master'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'sim/cli.ts'), '--port', '0', '--devices', '8', '--tick-ms', '50', '--flavor', 'master'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -4,7 +4,7 @@
 // must match the capture in status, Content-Type, framing, Set-Cookie, and body (bytes for
 // text bodies, key paths and JSON types for JSON; see shapeDifferences).
 import t, { type Test } from 'tap'
-import { KismetSimulator, type SimAlert, type SimDevice } from '../../src/sim/simulator.js'
+import { KismetSimulator, type SimAlert, type SimDevice } from '../../sim/simulator.js'
 import {
   FORM,
   fixtureIndex,

@@ -3,7 +3,7 @@
 // key/MAC, alerts, status, datasources and Kismet's error answers.
 import t, { type Test } from 'tap'
 import { DATASOURCE_FIELDS, DEVICE_FIELDS, STATUS_FIELDS } from '../../src/kismet/wire.js'
-import { KismetSimulator, type SimDevice, type SimulatorOptions } from '../../src/sim/simulator.js'
+import { KismetSimulator, type SimDevice, type SimulatorOptions } from '../../sim/simulator.js'
 import { FORM, formBody, rawRequest, type RawResponse } from '../support/fixtures.js'
 
 const KEY = 'A1B2C3D4E5F60718293A4B5C6D7E8F90'

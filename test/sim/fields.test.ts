@@ -11,12 +11,12 @@ import {
   resolveAll,
   resolvePath,
   simplifyRecord,
-} from '../../src/sim/fields.js'
-import { flavorProfile, FLAVORS } from '../../src/sim/flavor.js'
-import { deviceKeyForMac } from '../../src/sim/ids.js'
-import { renderDevice, type DeviceRenderContext } from '../../src/sim/render-device.js'
-import { DeviceStore } from '../../src/sim/store.js'
-import type { SimDevice, SimFlavor } from '../../src/sim/simulator.js'
+} from '../../sim/fields.js'
+import { flavorProfile, FLAVORS } from '../../sim/flavor.js'
+import { deviceKeyForMac } from '../../sim/ids.js'
+import { renderDevice, type DeviceRenderContext } from '../../sim/render-device.js'
+import { DeviceStore } from '../../sim/store.js'
+import type { SimDevice, SimFlavor } from '../../sim/simulator.js'
 
 const NOW = 1_795_629_789
 

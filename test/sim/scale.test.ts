@@ -3,7 +3,7 @@
 // table (the bound below is generous; a full scan and render of 50 000 records takes far longer).
 import t from 'tap'
 import { DEVICE_FIELDS } from '../../src/kismet/wire.js'
-import { KismetSimulator } from '../../src/sim/simulator.js'
+import { KismetSimulator } from '../../sim/simulator.js'
 import { rawRequest } from '../support/fixtures.js'
 
 const KEY = 'B3E5F7A9C1D3E5F7A9B1C3D5E7F9A1B3'

@@ -3,8 +3,8 @@
 // slowly or badly; traffic is counted. Time is the test's clock throughout.
 import t, { type Test } from 'tap'
 import { DEVICE_FIELDS } from '../../src/kismet/wire.js'
-import { deviceKeyForMac } from '../../src/sim/ids.js'
-import { KismetSimulator, type SimulatorOptions } from '../../src/sim/simulator.js'
+import { deviceKeyForMac } from '../../sim/ids.js'
+import { KismetSimulator, type SimulatorOptions } from '../../sim/simulator.js'
 import { rawRequest, type RawResponse } from '../support/fixtures.js'
 
 const KEY = '0F1E2D3C4B5A69788796A5B4C3D2E1F0'

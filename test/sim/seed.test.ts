@@ -2,9 +2,9 @@
 // manufacturer names Kismet printed, crypt strings it printed, consistent channels and
 // frequencies, associated and probing clients, about a third access points.
 import t from 'tap'
-import { canonicalDeviceKey, deviceKeyForMac } from '../../src/sim/ids.js'
-import { AP_VENDORS, CLIENT_VENDORS, CRYPT_PROFILES, channelFrequencyKhz, manufForMac, UNKNOWN_MANUF } from '../../src/sim/seed.js'
-import { KismetSimulator } from '../../src/sim/simulator.js'
+import { canonicalDeviceKey, deviceKeyForMac } from '../../sim/ids.js'
+import { AP_VENDORS, CLIENT_VENDORS, CRYPT_PROFILES, channelFrequencyKhz, manufForMac, UNKNOWN_MANUF } from '../../sim/seed.js'
+import { KismetSimulator } from '../../sim/simulator.js'
 import { flavorFile, readFixtureJson } from '../support/fixtures.js'
 
 const NOW_MS = 1_795_629_789_000

@@ -1,8 +1,8 @@
-// The simulator carries copies of real Kismet records as templates (src/sim/templates) so it
+// The simulator carries copies of real Kismet records as templates (sim/templates) so it
 // runs without the fixtures; they must stay verbatim copies of the captures.
 import t from 'tap'
-import * as master from '../../src/sim/templates/master.js'
-import * as release from '../../src/sim/templates/release-2025-09-R1.js'
+import * as master from '../../sim/templates/master.js'
+import * as release from '../../sim/templates/release-2025-09-R1.js'
 import { flavorFile, readFixtureJson, type FixtureFlavor } from '../support/fixtures.js'
 
 const TEMPLATES = { master, 'release-2025-09-R1': release }

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { ManualClock } from '../../src/clock.js'
 import type { AnyEnvelope, EventType, WifiDevice } from '../../src/events.js'
 import { KismetClient } from '../../src/kismet/client.js'
-import { KismetSimulator, type SimulatorOptions } from '../../src/sim/simulator.js'
+import { KismetSimulator, type SimulatorOptions } from '../../sim/simulator.js'
 import { startApp, TEST_API_KEY, testEnv, type TestLike } from '../helper.js'
 
 export interface Pipeline {

@@ -1,7 +1,7 @@
 // The simulator's public data types: the ground truth it keeps, in Kismet's own units.
 // simulator.ts re-exports all of them.
 
-/** Which real Kismet server to imitate (see shared/kismet-fixtures/release-2025-09-R1/README.md). */
+/** Which real Kismet server to imitate (see test/fixtures/kismet/release-2025-09-R1/README.md). */
 export type SimFlavor = 'master' | 'release-2025-09-R1'
 
 export interface SimLocation {

@@ -1,5 +1,5 @@
 // KismetSimulator: a real HTTP server that answers like Kismet (paths, auth, fields,
-// last-time rules, status codes and bodies as in shared/kismet-fixtures), over a device
+// last-time rules, status codes and bodies as in test/fixtures/kismet), over a device
 // table that tests, the demo and the benchmarks script: devices appear, are heard, drift and
 // leave; alerts are raised; the server restarts, goes down, answers slowly or badly.
 import { ALERT_BACKLOG, alertFromKind, alertHash, LOGDISABLED } from './alerts.js'

@@ -1,5 +1,5 @@
 // Realistic Wi-Fi ground truth: vendors, SSIDs, crypt strings and channels taken from the
-// real captures in shared/kismet-fixtures (MAC prefixes with the manufacturer names Kismet
+// real captures in test/fixtures/kismet (MAC prefixes with the manufacturer names Kismet
 // printed for them, the crypt strings it printed, the SSIDs of the capture scenarios).
 import { deviceKeyForMac, randomMac } from './ids.js'
 import type { Prng } from './prng.js'

@@ -1,4 +1,4 @@
-// What differs between the two captured servers (shared/kismet-fixtures/release-2025-09-R1/
+// What differs between the two captured servers (test/fixtures/kismet/release-2025-09-R1/
 // README.md): the record templates (keys present), the version strings they carry, where a
 // device without GPS keeps its location key, and the text of "cannot parse" 500 bodies.
 import { isJsonObject, type JsonObject } from './json.js'

@@ -1,5 +1,5 @@
 // Real Kismet records used as the templates of the simulator (flavor master).
-// Each constant is a verbatim copy of the named fixture (shared/kismet-fixtures/);
+// Each constant is a verbatim copy of the named fixture (test/fixtures/kismet/);
 // test/sim/templates.test.ts checks that they still equal the fixture files.
 // Generated from the fixtures; do not edit by hand.
 import type { JsonObject } from '../json.js'

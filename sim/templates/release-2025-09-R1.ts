@@ -1,5 +1,5 @@
 // Real Kismet records used as the templates of the simulator (flavor release-2025-09-R1).
-// Each constant is a verbatim copy of the named fixture (shared/kismet-fixtures/release-2025-09-R1/);
+// Each constant is a verbatim copy of the named fixture (test/fixtures/kismet/release-2025-09-R1/);
 // test/sim/templates.test.ts checks that they still equal the fixture files.
 // Generated from the fixtures; do not edit by hand.
 import type { JsonObject } from '../json.js'

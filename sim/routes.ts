@@ -1,5 +1,5 @@
 // The endpoints the simulator serves, each answering as the fixtures show (KISMET-API.md
-// sections 3.1-3.6 for the semantics, shared/kismet-fixtures for the exact shapes).
+// sections 3.1-3.6 for the semantics, test/fixtures/kismet for the exact shapes).
 import type { Role } from './auth.js'
 import type { FlavorProfile, ParseTarget } from './flavor.js'
 import { canonicalDeviceKey, isMac, normalizeMac } from './ids.js'

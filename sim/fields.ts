@@ -16,8 +16,7 @@ import {
 import { renderDevice, type DeviceRenderContext } from './render-device.js'
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js'
 import type { DeviceEntry } from './store.js'
-import type { FieldSpec } from '../kismet/wire.js'
-import { fieldKey, resolveFieldPath, simplifyRecord as simplifyKismetRecord } from '../kismet/fields.js'
+import type { FieldSpec } from '../src/kismet/wire.js'
 
 export type { FieldSpec }
 
@@ -45,15 +44,25 @@ export function fieldPath(spec: FieldSpec): string {
   return typeof spec === 'string' ? spec : spec[0]
 }
 
-// Path resolution and simplification are the service's own (src/kismet/fields.ts): one
-// implementation of Kismet's rules, typed here as JSON.
-
 /** The output key: the alias, or the last path segment. */
-export const fieldName: (spec: FieldSpec) => string = fieldKey
+export function fieldName(spec: FieldSpec): string {
+  if (typeof spec !== 'string') return spec[1]
+  const segments = spec.split('/')
+  return segments[segments.length - 1] ?? spec
+}
 
-/** The value at a path of flat dotted keys (never split on '.'), or Kismet's 0. */
+/**
+ * The value at a `/`-separated path of flat dotted keys (never split on `.`), or Kismet's
+ * placeholder 0 when any segment is missing or passes through a non-object.
+ */
 export function resolvePath(record: JsonValue, path: string): JsonValue {
-  return resolveFieldPath(record, path) as JsonValue
+  let node: JsonValue | undefined = record
+  for (const segment of path.split('/')) {
+    if (!isJsonObject(node)) return 0
+    if (!Object.prototype.hasOwnProperty.call(node, segment)) return 0
+    node = node[segment]
+  }
+  return node === undefined ? 0 : node
 }
 
 /** Every value a path reaches when arrays on the way are expanded (regex filters test them all). */
@@ -72,9 +81,14 @@ export function resolveAll(record: JsonValue, path: string): JsonValue[] {
   return nodes.flatMap((node) => (Array.isArray(node) ? node : [node]))
 }
 
-/** A record simplified to `fields` (alerts, datasources, status: small records, resolved directly). */
+/**
+ * A record simplified to `fields`, keyed like Kismet keys its answer (unknown paths give 0):
+ * alerts, datasources, status and fixtures' full records, resolved directly.
+ */
 export function simplifyRecord(record: JsonValue, fields: readonly FieldSpec[]): JsonObject {
-  return simplifyKismetRecord(record, fields) as JsonObject
+  const out: JsonObject = {}
+  for (const spec of fields) out[fieldName(spec)] = resolvePath(record, fieldPath(spec))
+  return out
 }
 
 type DeviceGetter = (entry: DeviceEntry, ctx: DeviceRenderContext) => JsonValue
