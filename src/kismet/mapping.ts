@@ -1,4 +1,5 @@
-// Kismet records -> the client-facing shapes of SPEC section 3 (WifiDevice, Alert).
+// Kismet records -> the client-facing shapes of SPEC section 3 (WifiDevice, Alert), and the
+// status and datasource records the poller reads, checked and normalised.
 //
 // Input is `unknown` on purpose: it comes straight from JSON.parse of a Kismet answer. Each
 // function checks what it relies on and throws a MappingError for a record it cannot map
@@ -8,6 +9,7 @@
 // (KISMET-API.md 2.2): those become null. Strings seen over the air (SSIDs, names,
 // alert text) are carried as data, never interpreted.
 import type { Alert, DeviceType, Location, WifiDevice } from '../events.js'
+import type { KismetDatasource, KismetSystemStatus } from './wire.js'
 
 /** A record that cannot be mapped. `field` names the offending key; the record itself is not kept. */
 export class MappingError extends Error {
@@ -276,4 +278,56 @@ export function toAlert(record: unknown): Alert {
   const mac = alertMac(field(record, 'kismet.alert.transmitter_mac')) ?? alertMac(field(record, 'kismet.alert.source_mac'))
   if (mac !== undefined) alert.mac = mac
   return alert
+}
+
+// ---------------------------------------------------------------------------------------
+// System status and datasources
+
+/** A finite number, else 0 (Kismet's placeholder); `required` turns a missing one into a MappingError. */
+function numberOr0(record: KismetObject, key: string, required = false): number {
+  const value = field(record, key)
+  if (typeof value === 'number' && Number.isFinite(value)) return value
+  if (required) throw new MappingError(key, `expected a number, got ${describe(value)}`)
+  return value === true ? 1 : 0
+}
+
+function stringOrEmpty(record: KismetObject, key: string): string {
+  const value = field(record, key)
+  return typeof value === 'string' ? value : ''
+}
+
+/** `/system/status.json` answered for STATUS_FIELDS -> KismetSystemStatus; the clock and start time are required. */
+export function toSystemStatus(value: unknown): KismetSystemStatus {
+  if (!isObject(value)) throw new MappingError('status', `expected an object, got ${describe(value)}`)
+  return {
+    'kismet.system.version': stringOrEmpty(value, 'kismet.system.version'),
+    'kismet.system.git': stringOrEmpty(value, 'kismet.system.git'),
+    'kismet.system.timestamp.sec': numberOr0(value, 'kismet.system.timestamp.sec', true),
+    'kismet.system.timestamp.usec': numberOr0(value, 'kismet.system.timestamp.usec'),
+    'kismet.system.timestamp.start_sec': numberOr0(value, 'kismet.system.timestamp.start_sec', true),
+    'kismet.system.devices.count': numberOr0(value, 'kismet.system.devices.count'),
+    'kismet.system.memory.rss': numberOr0(value, 'kismet.system.memory.rss'),
+    'kismet.system.battery.percentage': numberOr0(value, 'kismet.system.battery.percentage'),
+    'kismet.system.battery.ac': numberOr0(value, 'kismet.system.battery.ac'),
+    'kismet.server.uuid': stringOrEmpty(value, 'kismet.server.uuid'),
+  }
+}
+
+/** One `/datasource/all_sources.json` record for DATASOURCE_FIELDS -> KismetDatasource; the uuid is required. */
+export function toDatasource(record: unknown): KismetDatasource {
+  if (!isObject(record)) throw new MappingError('datasource', `expected an object, got ${describe(record)}`)
+  if (typeof field(record, 'kismet.datasource.uuid') !== 'string') throw new MappingError('kismet.datasource.uuid', 'the datasource has no uuid')
+  return {
+    'kismet.datasource.uuid': stringOrEmpty(record, 'kismet.datasource.uuid'),
+    'kismet.datasource.name': stringOrEmpty(record, 'kismet.datasource.name'),
+    'kismet.datasource.interface': stringOrEmpty(record, 'kismet.datasource.interface'),
+    'kismet.datasource.running': numberOr0(record, 'kismet.datasource.running'),
+    'kismet.datasource.paused': numberOr0(record, 'kismet.datasource.paused'),
+    'kismet.datasource.error': numberOr0(record, 'kismet.datasource.error'),
+    'kismet.datasource.error_reason': stringOrEmpty(record, 'kismet.datasource.error_reason'),
+    'kismet.datasource.hopping': numberOr0(record, 'kismet.datasource.hopping'),
+    'kismet.datasource.channel': stringOrEmpty(record, 'kismet.datasource.channel'),
+    'kismet.datasource.hop_rate': numberOr0(record, 'kismet.datasource.hop_rate'),
+    'kismet.datasource.num_packets': numberOr0(record, 'kismet.datasource.num_packets'),
+  }
 }

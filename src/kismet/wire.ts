@@ -78,6 +78,7 @@ export const STATUS_FIELDS = [
   'kismet.system.memory.rss',
   'kismet.system.battery.percentage',
   'kismet.system.battery.ac',
+  'kismet.server.uuid',
 ] as const satisfies readonly FieldSpec[]
 
 export interface KismetSystemStatus {
@@ -90,6 +91,8 @@ export interface KismetSystemStatus {
   'kismet.system.memory.rss': number // kB
   'kismet.system.battery.percentage': number
   'kismet.system.battery.ac': number
+  /** The server's identity; device keys derive from it, so another UUID means another key space ('' when not reported). */
+  'kismet.server.uuid': string
 }
 
 export interface KismetTimestamp {
