@@ -21,7 +21,7 @@ WORKDIR /app
 # .npmrc (ignore-scripts=true) and the lockfile with its `overrides` must be present for npm ci.
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json app.ts server.ts ./
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes

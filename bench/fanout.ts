@@ -2,7 +2,7 @@
 // `clientProcesses` processes, none in a server's process, subscribed to `devices`, connect to
 // several server processes at once; one server streams at a time, `rate` device:update
 // envelopes per second:
-// - kismet-ws batched: the real app (src/app.ts, every plugin), its clients opted in with
+// - kismet-ws batched: the real app (app.ts, every plugin), its clients opted in with
 //   `subscribe(['devices'], { batch: true })` — the delivery adopted for busy streams;
 // - kismet-ws: the same app, clients on the default one packet per envelope (SPEC 3);
 // - bare socket.io: a plain `new Server(httpServer)` broadcasting the same envelopes at the

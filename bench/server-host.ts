@@ -1,6 +1,6 @@
 // A server in its own process, driven over IPC:
-// - `startService`: the real kismet-ws app (src/app.ts with every plugin and route, as
-//   src/server.ts builds it, logger off) — for fan-out, memory and new-device latency;
+// - `startService`: the real kismet-ws app (app.ts with every plugin and route, as
+//   server.ts builds it, logger off) — for fan-out, memory and new-device latency;
 // - `startBare`: a plain `new Server(httpServer)` Socket.IO server whose only logic is
 //   joining the room a client subscribes to — the fan-out baseline. A client may ask it
 //   (`bench:batched`) for the bench's stand-in for batched delivery: one `events` packet per
@@ -13,10 +13,10 @@ import { createServer, type Server as HttpServer } from 'node:http'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Server } from 'socket.io'
-import app from '../src/app.js'
+import app from '../app.js'
 import { EnvelopeFactory } from '../src/envelope.js'
 import type { AnyEnvelope, WifiDevice } from '../src/events.js'
-import { forceClose } from '../src/realtime/slow-consumers.js'
+import { forceClose, recoveryBufferSize, trimRecoveryBuffer } from '../src/realtime/engine.js'
 import { cpuMs, serve, sleep } from './lib/ipc.js'
 
 let service: FastifyInstance | undefined
@@ -105,28 +105,24 @@ serve(
     mem() {
       gc()
       const m = process.memoryUsage()
-      const adapter = service?.io.of('/').adapter as unknown as { packets?: unknown[] } | undefined
       return {
         rss: m.rss,
         heapUsed: m.heapUsed,
         heapTotal: m.heapTotal,
         external: m.external,
         arrayBuffers: m.arrayBuffers,
-        tracked: service?.tracker.size ?? 0,
-        recoveryPackets: adapter?.packets?.length ?? 0,
+        tracked: service?.pipeline.tracker.size ?? 0,
+        recoveryPackets: service ? recoveryBufferSize(service.io) : 0,
       }
     },
 
     /** Drops the connection-state-recovery buffer (to tell its share of the heap). */
     dropRecoveryBuffer() {
-      const adapter = service?.io.of('/').adapter as unknown as { packets?: unknown[] } | undefined
-      const n = adapter?.packets?.length ?? 0
-      if (adapter?.packets) adapter.packets.length = 0
-      return { dropped: n }
+      return { dropped: service ? trimRecoveryBuffer(service.io, 0) : 0 }
     },
 
     tracked() {
-      return { tracked: service?.tracker.size ?? 0, state: service?.poller.state ?? 'none' }
+      return { tracked: service?.pipeline.tracker.size ?? 0, state: service?.pipeline.poller.state ?? 'none' }
     },
 
     cpu() {

@@ -1,7 +1,7 @@
 // Scenario 6: start-up. Time from spawning the production entry (`node dist/server.bundle.mjs`,
 // built first when dist is missing or older than the sources) to the first 200 from
 // GET /health, against spawning `node -e ""` to its exit (the cost of starting Node at
-// all), alternating, several repetitions. `node --import tsx src/server.ts` (what
+// all), alternating, several repetitions. `node --import tsx server.ts` (what
 // `npm run dev`-like runs pay) is shown for information.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -16,7 +16,7 @@ import { loadavg } from 'node:os'
 
 export interface StartupOptions {
   repetitions: number
-  /** Also time `node --import tsx src/server.ts` (information only). */
+  /** Also time `node --import tsx server.ts` (information only). */
   devPath: boolean
 }
 
@@ -119,7 +119,7 @@ export async function runStartup(o: StartupOptions, log: (line: string) => void)
       bare.push(await bareNode())
       built.push(await timeToHealth([PRODUCTION_ENTRY]))
     }
-    if (o.devPath && i < Math.ceil(o.repetitions / 2)) tsx.push(await timeToHealth(['--import', 'tsx', 'src/server.ts']))
+    if (o.devPath && i < Math.ceil(o.repetitions / 2)) tsx.push(await timeToHealth(['--import', 'tsx', 'server.ts']))
   }
   const b = summary(built.map((x) => x.wallMs))
   const n = summary(bare.map((x) => x.wallMs))
@@ -128,7 +128,7 @@ export async function runStartup(o: StartupOptions, log: (line: string) => void)
   const nc = summary(bare.map((x) => x.cpuMs))
   log(
     `  dist/server.bundle.mjs -> /health: ${fmtSpread(b)} ms (CPU ${fmtSpread(bc)} ms); node -e: ${fmtSpread(n)} ms (CPU ${fmtSpread(nc)} ms); ` +
-      `${o.devPath ? `tsx src/server.ts: ${fmtSpread(t)} ms; ` : ''}load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+      `${o.devPath ? `tsx server.ts: ${fmtSpread(t)} ms; ` : ''}load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
   )
   const rows: Row[] = [
     {
@@ -163,7 +163,7 @@ export async function runStartup(o: StartupOptions, log: (line: string) => void)
   if (o.devPath) {
     rows.push({
       scenario: '6 start-up',
-      metric: 'spawn `node --import tsx src/server.ts` -> GET /health 200 (dev path)',
+      metric: 'spawn `node --import tsx server.ts` -> GET /health 200 (dev path)',
       value: t.median,
       unit: 'ms',
       spread: fmtSpread(t),

@@ -19,10 +19,10 @@ import { AlertDeduper } from '../src/alerts.js'
 import { ManualClock } from '../src/clock.js'
 import { EnvelopeFactory } from '../src/envelope.js'
 import type { WifiDevice } from '../src/events.js'
-import { KismetClient } from '../src/kismet/client.js'
-import { toWifiDevice } from '../src/kismet/mapping.js'
+import { devicesOf, KismetClient, type KismetClientOptions } from '../src/kismet/client.js'
 import { DEVICE_FIELDS } from '../src/kismet/wire.js'
-import { Poller, DEVICE_QUERY_OVERLAP_S, type PollerLog } from '../src/poller.js'
+import { createPipeline } from '../src/pipeline.js'
+import { DEVICE_QUERY_OVERLAP_S, type PollerLog } from '../src/poller.js'
 import { ServiceStats } from '../src/stats.js'
 import { EventThrottle } from '../src/throttle.js'
 import { DeviceTracker } from '../src/tracker.js'
@@ -52,8 +52,8 @@ interface Counter {
   requests: number
 }
 
-function countingClient(url: string, counter: Counter): KismetClient {
-  return new KismetClient({
+function countingClientOptions(url: string, counter: Counter): KismetClientOptions {
+  return {
     baseUrl: url,
     apiKey: API_KEY,
     timeoutMs: 60_000,
@@ -62,7 +62,11 @@ function countingClient(url: string, counter: Counter): KismetClient {
       counter.requests += 1
       if (path.startsWith('/devices/')) counter.deviceBytes += bytes
     },
-  })
+  }
+}
+
+function countingClient(url: string, counter: Counter): KismetClient {
+  return new KismetClient(countingClientOptions(url, counter))
 }
 
 interface Snapshot {
@@ -130,25 +134,25 @@ export async function runUpstream(o: UpstreamOptions, log: (line: string) => voi
     log(`  simulator: ${started.devices} devices at ${started.url} (seeded in ${Math.round(performance.now() - seedT0)} ms)`)
     const url = started.url
 
-    // The service's incremental path, wired as plugins/poller.ts wires it.
+    // The service's incremental path: the service's own pipeline (src/pipeline.ts).
     const clock = new ManualClock(startMs)
     const incCounter: Counter = { bytes: 0, deviceBytes: 0, requests: 0 }
-    const incClient = countingClient(url, incCounter)
     const stats = new ServiceStats()
     let published = 0
-    const throttle = new EventThrottle({ clock, factory: new EnvelopeFactory({ clock }), publish: () => (published += 1), stats })
-    const tracker = new DeviceTracker({ ttlMs: TTL_S * 1000 })
-    const poller = new Poller({
-      kismet: incClient,
-      tracker,
-      throttle,
-      alerts: new AlertDeduper(),
-      stats,
+    const pipeline = createPipeline({
+      settings: {
+        kismet: { ...countingClientOptions(url, incCounter) },
+        poll: { enabled: true, pollIntervalMs: HOUR, heartbeatIntervalMs: HOUR, retryDelayMs: HOUR, maxRetries: 5, deviceTtlS: TTL_S },
+        throttle: {},
+      },
       clock,
       log: silentLog,
-      settings: { enabled: true, kismetUrl: url, pollIntervalMs: HOUR, heartbeatIntervalMs: HOUR, retryDelayMs: HOUR, maxRetries: 5, deviceTtlS: TTL_S },
-      service: () => ({ clients: 0 }),
+      stats,
+      factory: new EnvelopeFactory({ clock, stats }),
+      publish: () => (published += 1),
+      clients: () => 0,
     })
+    const { poller, tracker } = pipeline
 
     const baseCounter: Counter = { bytes: 0, deviceBytes: 0, requests: 0 }
     const baseClient = countingClient(url, baseCounter)
@@ -190,9 +194,8 @@ export async function runUpstream(o: UpstreamOptions, log: (line: string) => voi
       if (body.length !== got.deviceBytes) throw new Error(`capture mismatch: ${body.length} vs ${got.deviceBytes} bytes`)
       captured.push(body)
     }
-    incClient.close()
+    await pipeline.stop()
     baseClient.close()
-    throttle.close()
 
     const pick = (samples: CycleSample[], k: keyof CycleSample) => samples.map((s) => s[k])
     const S = (samples: CycleSample[], k: keyof CycleSample): Summary => summary(pick(samples, k))
@@ -350,28 +353,17 @@ function serviceCpu(initial: WifiDevice[], bodies: Buffer[], startMs: number, o:
           sink += value.length
         } else {
           const t0 = performance.now()
-          // KismetClient.devicesSince: decode, guard, parse, map each record, newest per key.
-          const text = body.toString('utf8')
-          if (text.trim() === '') throw new Error('empty')
-          const value = JSON.parse(text) as unknown
+          // KismetClient.devicesSince: decode, parse, map each record, newest per key.
+          const value = JSON.parse(body.toString('utf8')) as unknown
           if (!Array.isArray(value)) throw new Error('not an array')
-          const byKey = new Map<string, WifiDevice>()
-          for (const record of value) {
-            let device: WifiDevice
-            try {
-              device = toWifiDevice(record)
-            } catch {
-              continue
-            }
-            const known = byKey.get(device.key)
-            if (known === undefined || device.lastSeen >= known.lastSeen) byKey.set(device.key, device)
-          }
+          const { devices } = devicesOf(value)
           // Poller: tracker decisions, expiry, then the throttle for every event.
-          const out = tracker.ingest([...byKey.values()])
-          out.push(...tracker.expire(clock.now()))
-          for (const event of out) throttle.device(event)
+          const changes = tracker.ingest(devices)
+          const expired = tracker.expire(clock.now())
+          for (const event of changes) throttle.device(event)
+          for (const event of expired) throttle.device(event)
           serviceMs += performance.now() - t0
-          if (round === 0) events += out.length
+          if (round === 0) events += changes.length + expired.length
         }
       }
     }

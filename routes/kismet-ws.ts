@@ -1,4 +1,4 @@
-// The service's own REST API under /api/kismet/ws: status, refresh, stats.
+// The service's own REST API, registered under the prefix /api/kismet/ws (app.ts): status, refresh, stats.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import {
   ErrorResponseSchema,
@@ -7,17 +7,17 @@ import {
   StatusResponseSchema,
 } from '../src/api-schemas.js'
 import { clientDetails, connectedClients, roomSizes } from '../src/realtime/census.js'
-import { errorBody } from '../plugins/errors.js'
+import { errorBody } from '../plugins/app/errors.js'
 
 /** A full resync costs Kismet a whole device listing: at most one per window, whoever asks. */
 export const REFRESH_LIMIT = { max: 1, timeWindow: 5000 }
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
-    '/api/kismet/ws/status',
+    '/status',
     { schema: { summary: 'Kismet connection and Socket.IO clients', response: { 200: StatusResponseSchema, 401: ErrorResponseSchema } } },
     async () => {
-      const link = app.poller.link
+      const link = app.pipeline.poller.link
       const details = clientDetails(app.io)
       return {
         success: true as const,
@@ -26,7 +26,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             connected: link.connected,
             state: link.state,
             retries: link.retries,
-            deviceCount: app.tracker.size,
+            deviceCount: app.pipeline.tracker.size,
             lastPoll: link.lastPoll ?? null,
             ...(link.version !== undefined && { version: link.version }),
           },
@@ -37,7 +37,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.post(
-    '/api/kismet/ws/refresh',
+    '/refresh',
     {
       config: { rateLimit: { ...REFRESH_LIMIT, keyGenerator: () => 'refresh' } },
       schema: {
@@ -50,13 +50,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         return reply.code(503).send(errorBody('KISMET_DISABLED', 'Kismet is disabled (KISMET_ENABLED=false): nothing to refresh'))
       }
       // The resync runs in the background; its outcome shows in /status and system:status.
-      app.poller.refresh().catch((error: unknown) => request.log.warn({ err: error }, 'refresh failed'))
+      app.pipeline.poller.refresh().catch((error: unknown) => request.log.warn({ err: error }, 'refresh failed'))
       return { success: true as const, message: 'Data refresh initiated' }
     },
   )
 
   app.get(
-    '/api/kismet/ws/stats',
+    '/stats',
     { schema: { summary: 'Counters: polls, errors, bytes, events, clients', response: { 200: StatsResponseSchema, 401: ErrorResponseSchema } } },
     async () => {
       const { stats } = app
@@ -65,14 +65,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         data: {
           websocket: { connectedClients: connectedClients(app.io), rooms: roomSizes(app.io), uptime: process.uptime() },
           kismet: {
-            state: app.poller.state,
+            state: app.pipeline.poller.state,
             polls: stats.polls,
             errors: stats.totalKismetErrors,
             errorsByKind: { ...stats.kismetErrors },
             requests: stats.kismetRequests,
             lastPollMs: stats.lastPollMs,
             bytesReceived: stats.bytesReceived,
-            devicesTracked: app.tracker.size,
+            devicesTracked: app.pipeline.tracker.size,
             malformedRecords: stats.malformedRecords,
           },
           events: { totalEmitted: stats.totalEmitted, byType: { ...stats.eventsByType }, coalesced: stats.coalesced },

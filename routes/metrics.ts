@@ -41,7 +41,7 @@ const routes: FastifyPluginAsync = async (app) => {
     help: 'Devices in the table',
     registers: [registry],
     collect() {
-      this.set(app.tracker.size)
+      this.set(app.pipeline.tracker.size)
     },
   })
   new Gauge({
@@ -50,7 +50,7 @@ const routes: FastifyPluginAsync = async (app) => {
     labelNames: ['state'],
     registers: [registry],
     collect() {
-      for (const state of CONNECTION_STATES) this.set({ state }, app.poller.state === state ? 1 : 0)
+      for (const state of CONNECTION_STATES) this.set({ state }, app.pipeline.poller.state === state ? 1 : 0)
     },
   })
   new Gauge({

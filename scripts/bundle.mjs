@@ -9,7 +9,7 @@ import { resolve } from 'node:path'
 import { build } from 'esbuild'
 
 const result = await build({
-  entryPoints: ['dist/src/server.js'],
+  entryPoints: ['dist/server.js'],
   outfile: 'dist/server.bundle.mjs',
   bundle: true,
   platform: 'node',

@@ -3,7 +3,7 @@
 // Starts the Kismet simulator (sim/) on a free loopback port with a random API key,
 // gives it a life (signals drift every second, a device appears or leaves every few
 // seconds, an alert now and then), starts the service wired to it as a child process
-// (`node --import tsx src/server.ts`, as `npm run dev` would), shows the service's log
+// (`node --import tsx server.ts`, as `npm run dev` would), shows the service's log
 // readably and prints the URLs to open. Ctrl-C (or SIGTERM) stops both.
 //
 // Settings (environment):
@@ -162,7 +162,7 @@ delete childEnv['KISMET_PASSWORD']
 
 // Its own process group: Ctrl-C reaches the demo only, which then stops the service with
 // one SIGTERM (a second signal would make the service exit at once, with status 1).
-const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
   cwd: REPO,
   env: childEnv,
   stdio: ['ignore', 'pipe', 'pipe'],

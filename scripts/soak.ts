@@ -3,7 +3,7 @@
 //
 // A long run of device churn: the Kismet simulator (in this process) adds devices quickly and
 // forgets each a few seconds later, until `--devices` distinct devices have come and gone;
-// the service (a child process, `node --import tsx src/server.ts`, as an operator runs it)
+// the service (a child process, `node --import tsx server.ts`, as an operator runs it)
 // polls it with a short DEVICE_TTL_S, and one Socket.IO client subscribed to everything
 // rebuilds the table from what it receives.
 //
@@ -129,7 +129,7 @@ const childEnv: NodeJS.ProcessEnv = {
 }
 // The simulator takes the API key; a login or token from the caller's environment would not fit.
 for (const name of ['KISMET_USER', 'KISMET_PASSWORD', 'API_TOKEN']) delete childEnv[name]
-const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: REPO, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: REPO, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
 // Whatever ends the soak (an exception, Ctrl-C), the service goes too.
 process.once('exit', () => {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')

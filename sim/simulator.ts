@@ -71,7 +71,7 @@ export class KismetSimulator {
   readonly #prefix: string
   readonly #store = new DeviceStore()
   readonly #jwt = new JwtIssuer()
-  readonly #serverUuid: string
+  #serverUuid: string
   readonly #http: SimHttp
   #alerts: SimAlert[] = []
   #lastAlertMicros = 0
@@ -124,6 +124,11 @@ export class KismetSimulator {
     return this.#profile.flavor
   }
 
+  /** kismet.server.uuid (changes on restart({ newServerUuid: true })). */
+  get serverUuid(): string {
+    return this.#serverUuid
+  }
+
   /** timestamp.start_sec: when this "server process" started (changes on restart()). */
   get startSec(): number {
     return this.#startSec
@@ -165,9 +170,14 @@ export class KismetSimulator {
     this.#http.setFault(fault, options)
   }
 
-  /** A Kismet restart: new start time, login cookies invalid, alerts gone, devices gone unless kept. */
-  restart(options: { keepDevices?: boolean } = {}): void {
+  /**
+   * A Kismet restart: new start time, login cookies invalid, alerts gone, devices gone unless
+   * kept. `newServerUuid`: it comes back as another server (its server_id was reset, or another
+   * Kismet answers at this address).
+   */
+  restart(options: { keepDevices?: boolean; newServerUuid?: boolean } = {}): void {
     this.#startSec = this.#nowSec()
+    if (options.newServerUuid) this.#serverUuid = serverUuid(this.#prng)
     this.#jwt.rotate()
     if (!options.keepDevices) this.#store.clear()
     this.#alerts = []
@@ -409,10 +419,15 @@ export class KismetSimulator {
   #backend(): SimBackend {
     const store = this.#store
     const profile = this.#profile
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const sim = this
     return {
       profile,
       store,
-      serverUuid: this.#serverUuid,
+      // A getter: restart({ newServerUuid }) changes it.
+      get serverUuid() {
+        return sim.#serverUuid
+      },
       nowMs: () => this.#clock(),
       startSec: () => this.#startSec,
       alertList: () => this.#alerts,
@@ -425,7 +440,7 @@ export class KismetSimulator {
         let sourceRecord: JsonObject | null = null
         return {
           profile,
-          serverUuid: this.#serverUuid,
+          serverUuid: sim.#serverUuid,
           seenByUuid: source?.uuid ?? String(profile.templates.datasource['kismet.datasource.uuid']),
           seenBySource: () => (sourceRecord ??= source ? renderDatasource(profile, source, 0, this.#nowSec()) : profile.templates.datasource),
           clientsOf: (mac) => {

@@ -3,15 +3,19 @@
 import { randomBytes } from 'node:crypto'
 import { systemClock, type Clock } from './clock.js'
 import type { AnyEnvelope, Envelope, EventDataMap, EventType } from './events.js'
+import type { ServiceStats } from './stats.js'
 
 export class EnvelopeFactory {
   readonly runId: string
   #sequence = 0
   readonly #clock: Clock
+  readonly #stats: ServiceStats | undefined
 
-  constructor(options: { runId?: string; clock?: Clock } = {}) {
+  /** `stats`: where every envelope made is counted by type (each one made is sent: the one point of counting). */
+  constructor(options: { runId?: string; clock?: Clock; stats?: ServiceStats } = {}) {
     this.runId = options.runId ?? randomBytes(4).toString('hex')
     this.#clock = options.clock ?? systemClock
+    this.#stats = options.stats
   }
 
   /** The last sequence number handed out (0 before the first envelope). */
@@ -21,6 +25,7 @@ export class EnvelopeFactory {
 
   create<T extends EventType>(type: T, data: EventDataMap[T]): Envelope<T> {
     this.#sequence += 1
+    if (this.#stats) this.#stats.eventsByType[type] += 1
     return { type, data, timestamp: this.#clock.now(), id: `${this.runId}-${this.#sequence}` }
   }
 }

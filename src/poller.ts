@@ -6,14 +6,14 @@
 import type { Clock, TimerHandle } from './clock.js'
 import type { AlertDeduper } from './alerts.js'
 import { backoffDelay } from './backoff.js'
-import type { ConnectionState, KismetLink, SystemStatusData } from './events.js'
+import type { ConnectionState, KismetLink, SystemStatusData, WifiDevice } from './events.js'
 import { isKismetError, type KismetError } from './kismet/errors.js'
 import type { AlertBatch, DeviceBatch } from './kismet/client.js'
 import type { KismetDatasource, KismetSystemStatus } from './kismet/wire.js'
 import type { ServiceStats } from './stats.js'
 import { deriveScanStatus } from './status.js'
 import type { EventThrottle } from './throttle.js'
-import type { DeviceTracker, TrackerEvent } from './tracker.js'
+import type { DeviceTracker } from './tracker.js'
 
 /** What the poller needs from Kismet: the KismetClient, or anything shaped like it. */
 export interface KismetSource {
@@ -52,8 +52,8 @@ export interface PollerOptions {
   clock: Clock
   log: PollerLog
   settings: PollerSettings
-  /** Live facts about the service for system:status. */
-  service: () => { clients: number }
+  /** Socket.IO clients connected now, for system:status. */
+  clients: () => number
 }
 
 /** Seconds subtracted from the previous cycle's server time: `/devices/last-time` is strict `>` on whole seconds. */
@@ -71,9 +71,13 @@ export class Poller {
   #heartbeatTimer: TimerHandle | undefined
   #inFlight: Promise<void> | undefined
   #resyncWanted = true
+  /** Kismet restarted with the same key space and the resync that follows has not completed yet (see #cycle). */
+  #restartPending = false
   #lastDeviceQuerySec: number | undefined
   #lastAlertSec = 0
   #kismetStartSec: number | undefined
+  /** Kismet's server UUID: its device keys derive from it. */
+  #serverUuid: string | undefined
   #kismetVersion: string | undefined
   #sensor: SystemStatusData['sensor']
   #lastPollAt: number | undefined
@@ -202,18 +206,30 @@ export class Poller {
       const status = await this.#o.kismet.systemStatus()
       const serverNowSec = status['kismet.system.timestamp.sec']
       const startSec = status['kismet.system.timestamp.start_sec']
+      const serverUuid = status['kismet.server.uuid']
       const restarted = this.#kismetStartSec !== undefined && startSec !== this.#kismetStartSec
+      // Another server UUID is another key space: no device key of before can come back.
+      const otherServer = this.#serverUuid !== undefined && serverUuid !== '' && this.#serverUuid !== '' && serverUuid !== this.#serverUuid
       // A sensor without a real-time clock restarts in the past; NTP can step a clock back.
       const clockWentBack = this.#lastDeviceQuerySec !== undefined && serverNowSec < this.#lastDeviceQuerySec
-      if (restarted || clockWentBack) {
-        if (restarted) this.#o.log.info({ previousStart: this.#kismetStartSec, start: startSec }, 'Kismet restarted: resynchronising')
+      if (restarted || clockWentBack || otherServer) {
+        if (otherServer) this.#o.log.info({ previous: this.#serverUuid, now: serverUuid }, 'Kismet answers with another server UUID (another key space): resynchronising')
+        else if (restarted) this.#o.log.info({ previousStart: this.#kismetStartSec, start: startSec }, 'Kismet restarted: resynchronising')
         else this.#o.log.info({ previous: this.#lastDeviceQuerySec, now: serverNowSec }, "Kismet's clock went back: resynchronising")
         this.#resyncWanted = true
         // Times read before say nothing about what comes now: read Kismet's whole alert
         // backlog again (50 by default); the ids already sent are dropped by the deduper.
         this.#lastAlertSec = 0
       }
+      // A restarted Kismet (same key space) starts with an empty table and hears its devices
+      // again over the next seconds and minutes: a device it has not heard yet has not left.
+      // Until a resync completes, those stay until DEVICE_TTL_S after they were last heard,
+      // unless their last time lies ahead of Kismet's clock (a clock that was set back: their
+      // times mean nothing now). Another server's resync replaces the table.
+      if (restarted) this.#restartPending = true
+      if (otherServer) this.#restartPending = false
       this.#kismetStartSec = startSec
+      if (serverUuid !== '') this.#serverUuid = serverUuid
       this.#kismetVersion = status['kismet.system.version']
       this.#sensor = sensorFacts(status)
 
@@ -229,9 +245,13 @@ export class Poller {
       this.#lastDeviceQuerySec = serverNowSec
       this.#resyncWanted = false
       this.#o.stats.malformedRecords += batch.malformed + alerts.malformed
-      const events: TrackerEvent[] = resync ? this.#o.tracker.resync(batch.devices) : this.#o.tracker.ingest(batch.devices)
-      events.push(...this.#o.tracker.expire(serverNowSec * 1000))
-      for (const event of events) this.#o.throttle.device(event)
+      const serverNowMs = serverNowSec * 1000
+      const keepUnlisted = this.#restartPending ? (device: WifiDevice) => device.lastSeen <= serverNowMs : undefined
+      const changes = resync ? this.#o.tracker.resync(batch.devices, keepUnlisted) : this.#o.tracker.ingest(batch.devices)
+      if (resync) this.#restartPending = false
+      const expired = this.#o.tracker.expire(serverNowMs)
+      for (const event of changes) this.#o.throttle.device(event)
+      for (const event of expired) this.#o.throttle.device(event)
       for (const alert of alerts.alerts) {
         if (this.#o.alerts.accept(alert)) this.#o.throttle.alert(alert)
       }
@@ -253,7 +273,7 @@ export class Poller {
       this.#outageLogged = false
       this.#setState('connected')
       this.#o.log.debug(
-        { resync, devices: batch.devices.length, events: events.length, alerts: alerts.alerts.length, ms: this.#o.stats.lastPollMs },
+        { resync, devices: batch.devices.length, events: changes.length + expired.length, alerts: alerts.alerts.length, ms: this.#o.stats.lastPollMs },
         'poll cycle',
       )
     } catch (error) {
@@ -324,7 +344,7 @@ export class Poller {
     const memoryRss = process.memoryUsage.rss()
     return {
       kismet: this.link,
-      service: { uptime: Math.round(process.uptime() * 1000) / 1000, clients: this.#o.service().clients, memoryRss },
+      service: { uptime: Math.round(process.uptime() * 1000) / 1000, clients: this.#o.clients(), memoryRss },
       ...(this.#sensor && { sensor: this.#sensor }),
     }
   }

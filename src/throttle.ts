@@ -51,6 +51,7 @@ export interface EventThrottleOptions {
   factory: EnvelopeFactory
   /** Receives every envelope. Should not throw (EventChannel.publish never does). */
   publish: (envelope: AnyEnvelope) => void
+  /** Where coalesced events are counted (envelopes are counted by the factory). */
   stats?: ServiceStats
 }
 
@@ -389,7 +390,6 @@ export class EventThrottle {
   }
 
   #send(envelope: AnyEnvelope): void {
-    if (this.#stats) this.#stats.eventsByType[envelope.type] += 1
     this.#publish(envelope)
   }
 }

@@ -98,17 +98,19 @@ export class DeviceTracker {
   }
 
   /**
-   * Replaces the table with a full list from Kismet (initial load, refresh, Kismet
+   * Applies a full list from Kismet (initial load, refresh, return from an outage, Kismet
    * restart): devices already tracked keep their identity and yield update/signal/nothing
-   * like ingest(); then every tracked device missing from the list is removed.
+   * like ingest(); then every tracked device missing from the list is removed, unless
+   * `keepUnlisted` says it stays (a restarted Kismet has not heard it again yet: it then
+   * leaves by the TTL like any device).
    */
-  resync(devices: Iterable<WifiDevice>): TrackerEvent[] {
+  resync(devices: Iterable<WifiDevice>, keepUnlisted: (device: WifiDevice) => boolean = () => false): TrackerEvent[] {
     const events: TrackerEvent[] = []
     const listed = lastPerKey(devices)
     for (const device of listed.values()) this.#upsert(device, events)
     // Deleting the current entry while iterating a Map is safe.
     for (const [key, device] of this.#devices) {
-      if (!listed.has(key)) {
+      if (!listed.has(key) && !keepUnlisted(device)) {
         this.#delete(device)
         events.push({ kind: 'remove', device })
       }

@@ -1,7 +1,7 @@
 // Builds the real app for a test — on a real port, against a Kismet simulator when asked —
 // and closes everything when the test ends.
 import Fastify, { type FastifyInstance } from 'fastify'
-import app, { type AppOptions } from '../src/app.js'
+import app, { type AppOptions } from '../app.js'
 
 export interface TestLike {
   teardown(fn: () => unknown): void

@@ -90,9 +90,7 @@ export class KismetClient {
     const path = `/devices/last-time/${since}/devices.json`
     const value = await this.transport.json('POST', path, { fields: DEVICE_FIELDS })
     if (!Array.isArray(value)) throw this.transport.badBody(path, `expected an array of devices, got ${shapeOf(value)}`)
-    const byKey = new Map<string, WifiDevice>()
-    const malformed = collectDevices(value, byKey, undefined)
-    return { devices: [...byKey.values()], malformed }
+    return devicesOf(value)
   }
 
   /**
@@ -170,6 +168,13 @@ export class KismetClient {
   close(): void {
     this.transport.close()
   }
+}
+
+/** A list of device records as a batch: mapped, malformed ones skipped and counted, the newest record per key. */
+export function devicesOf(records: readonly unknown[]): DeviceBatch {
+  const byKey = new Map<string, WifiDevice>()
+  const malformed = collectDevices(records, byKey, undefined)
+  return { devices: [...byKey.values()], malformed }
 }
 
 /** Maps a list of device records into `byKey`, skipping (and counting) malformed ones and, with a cutoff, older ones. */

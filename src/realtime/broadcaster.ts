@@ -22,8 +22,8 @@ import {
   type WifiDevice,
 } from '../events.js'
 import { topicsOfBatchRoom } from './rooms.js'
+import { trimRecoveryBuffer } from './engine.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
-import type { ServiceStats } from '../stats.js'
 import type { RealtimeServer, RealtimeSocket } from './types.js'
 
 export const SNAPSHOT_CHUNK_SIZE = 500
@@ -32,13 +32,14 @@ export interface BroadcasterDeps {
   io: RealtimeServer
   channel: EventChannel
   factory: EnvelopeFactory
-  stats: ServiceStats
   /** The current device table. */
   devices: () => WifiDevice[]
   /** Timers for batched delivery. */
   clock: Clock
   /** How long a dropped client may come back and have what it missed replayed (connection-state recovery). */
   recoveryWindowMs: number
+  /** At most this many broadcast packets are kept for clients that come back (engine.ts, trimRecoveryBuffer). */
+  recoveryBufferPackets: number
 }
 
 export class Broadcaster {
@@ -71,14 +72,21 @@ export class Broadcaster {
     if (envelope.type === 'server:shutdown') {
       this.flushBatches()
       this.#d.io.emit('event', envelope)
+      this.#afterBroadcast()
       return
     }
     if (envelope.type === 'scan:status') this.#lastScan = envelope
     if (envelope.type === 'system:status') this.#lastSystem = envelope
     const room = EVENT_TYPES[envelope.type].room
     this.#d.io.to(room).emit('event', envelope)
+    this.#afterBroadcast()
     const batchRooms = this.#batchRoomsByTopic.get(room)
     if (batchRooms) for (const batchRoom of batchRooms) this.#queue(batchRoom, envelope)
+  }
+
+  /** Every broadcast is kept for recovery: after each one, the buffer is held to its cap. */
+  #afterBroadcast(): void {
+    trimRecoveryBuffer(this.#d.io, this.#d.recoveryBufferPackets)
   }
 
   #queue(room: string, envelope: AnyEnvelope): void {
@@ -101,6 +109,7 @@ export class Broadcaster {
     const now = this.#d.clock.now()
     this.#lastFlushAt = now
     this.#d.io.to(room).emit('events', batch)
+    this.#afterBroadcast()
     this.#retireIfAbandoned(room, now)
   }
 
@@ -144,7 +153,6 @@ export class Broadcaster {
 
   #sendCopy<T extends 'scan:status' | 'system:status'>(socket: RealtimeSocket, type: T, data: EventDataMap[T]): void {
     socket.emit('event', this.#d.factory.create(type, data) as AnyEnvelope)
-    this.#d.stats.eventsByType[type] += 1
   }
 
   sendSnapshot(socket: RealtimeSocket): void {
@@ -153,7 +161,6 @@ export class Broadcaster {
     for (let chunk = 0; chunk < chunks; chunk++) {
       const slice = devices.slice(chunk * SNAPSHOT_CHUNK_SIZE, (chunk + 1) * SNAPSHOT_CHUNK_SIZE)
       socket.emit('event', this.#d.factory.create('device:snapshot', { devices: slice, chunk, chunks }))
-      this.#d.stats.eventsByType['device:snapshot'] += 1
     }
   }
 

@@ -1,9 +1,9 @@
 // Clients that do not read what they are sent. For such a client engine.io queues packets
 // in the connection's writeBuffer while its transport is busy, and ws queues what the kernel
-// would not take (bufferedAmount): both grow for as long as events flow. This module measures
-// that backlog, drops a socket whose backlog stays above a bound without shrinking, and
-// tears down connections that would otherwise hold a shutdown for ever.
+// would not take (bufferedAmount): both grow for as long as events flow. This module drops a
+// socket whose backlog (engine.ts measures it) stays above a bound without shrinking.
 import type { Clock, TimerHandle } from '../clock.js'
+import { backlogBytes, forceClose } from './engine.js'
 import type { ServiceStats } from '../stats.js'
 import type { RealtimeServer, RealtimeSocket } from './types.js'
 
@@ -17,62 +17,6 @@ export interface SlowConsumerLimits {
 }
 
 export const DEFAULT_SLOW_CONSUMER_LIMITS: SlowConsumerLimits = { maxBacklogBytes: 8 * 1024 * 1024, graceMs: 10_000, checkEveryMs: 1000 }
-
-/** The parts of an engine.io connection (a protected API) read here. */
-interface EngineConnection {
-  readyState?: string
-  writeBuffer?: Array<{ data?: unknown }>
-  transport?: { socket?: { bufferedAmount?: unknown; readyState?: unknown; terminate?: () => void } }
-  close(discard?: boolean): unknown
-}
-
-function sizeOf(data: unknown): number {
-  if (typeof data === 'string') return data.length
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength
-  return 0
-}
-
-/** Bytes queued for this connection and not yet handed to the kernel. */
-export function backlogBytes(connection: unknown): number {
-  const conn = connection as EngineConnection
-  let bytes = 0
-  for (const packet of conn.writeBuffer ?? []) bytes += sizeOf(packet.data)
-  const buffered = conn.transport?.socket?.bufferedAmount
-  if (typeof buffered === 'number') bytes += buffered
-  return bytes
-}
-
-/**
- * Closes a connection now, dropping what is queued for it. A plain close waits for the
- * queue to drain, which never happens for a client that does not read; a websocket is
- * terminated (no closing handshake, which it would not read either).
- */
-export function forceClose(connection: unknown): void {
-  const conn = connection as EngineConnection
-  const ws = conn.transport?.socket
-  conn.close(true)
-  ws?.terminate?.()
-}
-
-/** ws's readyState of a closed websocket. */
-const WS_CLOSED = 3
-
-/**
- * After a graceful close was asked of `connections`: waits up to `limitMs` for their
- * websockets to finish the closing handshake, then terminates the ones still open. A client
- * that does not read never answers that handshake, and its socket would hold the HTTP
- * server's close for ws's 30 s close timeout.
- */
-export async function closeWithin(connections: unknown[], limitMs: number): Promise<void> {
-  const sockets = connections.flatMap((connection) => {
-    const ws = (connection as EngineConnection).transport?.socket
-    return ws && typeof ws.terminate === 'function' ? [ws] : []
-  })
-  const open = () => sockets.filter((ws) => ws.readyState !== WS_CLOSED)
-  const deadline = Date.now() + limitMs
-  while (open().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
-  for (const ws of open()) ws.terminate?.()
-}
 
 export class SlowConsumerGuard {
   readonly #io: RealtimeServer

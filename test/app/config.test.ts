@@ -2,7 +2,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import configPlugin from '../../plugins/config.js'
+import configPlugin from '../../plugins/app/config.js'
 import { ConfigError } from '../../src/config.js'
 
 async function loadConfig(env: Record<string, string>) {
@@ -87,7 +87,7 @@ t.test('a secret that is invalid is named but never shown', async (t) => {
 })
 
 t.test('the server process prints the line and exits 1 on a bad value', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     env: { ...process.env, PORT: 'abc', LOG_LEVEL: 'silent', KISMET_ENABLED: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -11,7 +11,7 @@ import { DeviceTracker, type TrackerEvent } from '../../src/tracker.js'
 function setup(windows?: Partial<ThrottleWindows>) {
   const clock = new ManualClock(T0)
   const stats = new ServiceStats()
-  const factory = new EnvelopeFactory({ runId: 'run', clock })
+  const factory = new EnvelopeFactory({ runId: 'run', clock, stats })
   let sent: AnyEnvelope[] = []
   const throttle = new EventThrottle({ clock, windows, factory, stats, publish: (envelope) => sent.push(envelope) })
   const tracker = new DeviceTracker({ ttlMs: 300_000 })

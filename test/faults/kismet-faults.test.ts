@@ -65,7 +65,7 @@ async function restState(h: Harness): Promise<{ state: ConnectionState; connecte
 
 /** The state is what the poller, REST and the client's latest system:status all say. */
 async function assertState(t: Test, h: Harness, state: ConnectionState): Promise<void> {
-  t.equal(h.p.app.poller.state, state, `poller state ${state}`)
+  t.equal(h.p.app.pipeline.poller.state, state, `poller state ${state}`)
   const rest = await restState(h)
   t.equal(rest.state, state, `/status says ${state}`)
   t.equal(rest.connected, state === 'connected', `/status connected is ${state === 'connected'}`)
@@ -151,7 +151,7 @@ async function recoverAndCheck(t: Test, h: Harness, during: ReturnType<typeof ch
 
 t.test('Kismet down at start: backoff is published, then the first contact loads everything', async (t) => {
   const h = await harness(t, { firstCycle: false })
-  const greeting = h.p.app.poller.state
+  const greeting = h.p.app.pipeline.poller.state
   t.equal(greeting, 'connecting', 'before the first cycle the state is connecting')
   await h.p.sim.goDown()
   await h.p.cycle()
@@ -190,7 +190,7 @@ for (const stage of [1, 2, 3] as const) {
     await until(() => h.p.app.stats.kismetRequests >= requestsBefore + stage, `${stage} answers`)
     await h.p.sim.goDown()
     await cycle
-    t.equal(h.p.app.poller.state, 'backoff', 'a cycle cut off is a failure')
+    t.equal(h.p.app.pipeline.poller.state, 'backoff', 'a cycle cut off is a failure')
     t.same(deviceAndAlertEvents(h.p.envelopes.slice(published)), [], 'nothing of the half-done cycle was applied')
     // The outage goes on; Kismet changes more.
     h.p.advance(1000)
@@ -204,26 +204,59 @@ for (const stage of [1, 2, 3] as const) {
   })
 }
 
-t.test('Kismet restarted with a new start time and an empty table: everything is removed, then re-learned as new', async (t) => {
+/** Kismet's devices the service has not heard since before `from` leave one TTL after they were last heard. */
+const TTL_MS = 300_000
+
+t.test('Kismet restarted with a new start time and an empty table: nothing leaves at once, the new run\'s devices are new, the unheard leave after DEVICE_TTL_S', async (t) => {
   const h = await harness(t)
   raise(h)
   h.p.advance(1000)
   await h.p.cycle()
-  const startedAt = h.p.app.poller.link.startedAt
+  const startedAt = h.p.app.pipeline.poller.link.startedAt
   const before = [...h.table.devices.keys()]
   const from = h.recorder.envelopes.length
   h.p.advance(5000)
   h.p.sim.restart({ keepDevices: false })
-  // The new Kismet hears a fresh set of devices, and a new alert.
+  // The new Kismet hears a fresh set of devices first, and one device of before; a new alert.
   const fresh = [h.p.sim.addDevice().key, h.p.sim.addDevice().key, h.p.sim.addDevice().key]
+  const heardAgain = before[0]!
+  h.p.sim.addDevice({ mac: h.table.devices.get(heardAgain)!.mac })
   raise(h, 'APSPOOF')
   await h.p.cycle()
   await settle(h)
   await assertState(t, h, 'connected')
-  t.not(h.p.app.poller.link.startedAt, startedAt, 'the new start time is published')
+  t.not(h.p.app.pipeline.poller.link.startedAt, startedAt, 'the new start time is published')
+  let actions = actionsSince(h, from)
+  t.same(actions.filter((a) => a.startsWith('remove')), [], 'a restart is not evidence that a device left: nothing removed')
+  t.same(actions.filter((a) => a.startsWith('new')).sort(), fresh.map((k) => `new ${k}`).sort(), 'the new run\'s devices are new, the one heard again is not')
+  t.same([...h.table.devices.keys()].sort(), [...before, ...fresh].sort(), 'the table keeps the unheard devices for now')
+
+  // Time passes; the new run keeps hearing its devices. The unheard leave one TTL after they were last heard.
+  h.p.advance(TTL_MS)
+  for (const key of [...fresh, heardAgain]) h.p.sim.touchDevice(key)
+  await h.p.cycle()
+  await settle(h)
+  actions = actionsSince(h, from)
+  t.same(actions.filter((a) => a.startsWith('remove')).sort(), before.slice(1).map((k) => `remove ${k}`).sort(), 'each unheard device removed once, by the TTL')
+  t.notOk(actions.includes(`new ${heardAgain}`), 'a device heard again keeps its identity')
+  await assertConverged(t, h)
+})
+
+t.test('Kismet comes back as another server (new server UUID): the old key space ends at once', async (t) => {
+  const h = await harness(t)
+  h.p.advance(1000)
+  await h.p.cycle()
+  const before = [...h.table.devices.keys()]
+  const from = h.recorder.envelopes.length
+  h.p.advance(5000)
+  h.p.sim.restart({ keepDevices: false, newServerUuid: true })
+  const fresh = [h.p.sim.addDevice().key, h.p.sim.addDevice().key]
+  await h.p.cycle()
+  await settle(h)
+  await assertState(t, h, 'connected')
   const actions = actionsSince(h, from)
-  t.same(actions.filter((a) => a.startsWith('remove')).sort(), before.map((k) => `remove ${k}`).sort(), 'every device of the old run removed, once')
-  t.same(actions.filter((a) => a.startsWith('new')).sort(), fresh.map((k) => `new ${k}`).sort(), 'the new run\'s devices are new')
+  t.same(actions.filter((a) => a.startsWith('remove')).sort(), before.map((k) => `remove ${k}`).sort(), 'every device of the other server removed, once')
+  t.same(actions.filter((a) => a.startsWith('new')).sort(), fresh.map((k) => `new ${k}`).sort(), 'the new server\'s devices are new')
   await assertConverged(t, h)
 })
 
@@ -241,10 +274,47 @@ t.test('Kismet restarted while the service could not reach it, keeping some devi
   h.raised.pop()
   // Alerts of the old run that the service saw are gone from Kismet; a new one is raised.
   raise(h, 'NOCLIENTMFP')
-  for (const device of h.p.sim.devices().slice(0, 4)) h.p.sim.touchDevice(device.key)
+  const heard = h.p.sim.devices().slice(0, 4).map((d) => d.key)
+  for (const key of heard) h.p.sim.touchDevice(key)
   await h.p.sim.comeUp()
-  await recoverAndCheck(t, h, during, from)
-  t.notOk(actionsSince(h, from).some((a) => a.startsWith('new') && !during.added.includes(a.slice(4))), 'survivors keep their identity: no spurious new')
+  h.p.advance(1000)
+  await h.p.cycle()
+  await settle(h)
+  await assertState(t, h, 'connected')
+  let actions = actionsSince(h, from)
+  for (const key of during.added) t.ok(actions.includes(`new ${key}`), `device added during the fault arrives as new (${key})`)
+  t.notOk(actions.some((a) => a.endsWith(during.transient)), 'a device that came and went during the fault never shows')
+  t.notOk(actions.some((a) => a.startsWith('new') && !during.added.includes(a.slice(4))), 'survivors keep their identity: no spurious new')
+  t.same(actions.filter((a) => a.startsWith('remove')), [], 'nothing removed by the restart itself')
+
+  // Kismet forgot two devices during the outage: after the restart that is indistinguishable
+  // from not having heard them yet, so they leave by the TTL.
+  h.p.advance(TTL_MS)
+  for (const device of h.p.sim.devices()) h.p.sim.touchDevice(device.key)
+  await h.p.cycle()
+  await settle(h)
+  actions = actionsSince(h, from)
+  for (const key of during.removed) t.ok(actions.includes(`remove ${key}`), `device Kismet forgot leaves by the TTL (${key})`)
+  await assertConverged(t, h)
+})
+
+t.test('a restart seen by a cycle that then fails still spares the unheard devices on the next good one', async (t) => {
+  const h = await harness(t)
+  h.p.advance(1000)
+  await h.p.cycle()
+  const before = [...h.table.devices.keys()]
+  const from = h.recorder.envelopes.length
+  h.p.advance(5000)
+  h.p.sim.restart({ keepDevices: false })
+  h.p.sim.setFault({ kind: 'status', status: 503 }, { paths: /^\/devices\//, times: 1 })
+  await h.p.cycle()
+  t.equal(h.p.app.pipeline.poller.state, 'backoff', 'the cycle that saw the restart failed on the devices')
+  h.p.advance(1000)
+  await h.p.cycle()
+  await settle(h)
+  await assertState(t, h, 'connected')
+  t.same(actionsSince(h, from).filter((a) => a.startsWith('remove')), [], 'no device removed')
+  t.same([...h.table.devices.keys()].sort(), [...before].sort(), 'the table kept them')
 })
 
 t.test('Kismet slower than KISMET_TIMEOUT_MS: timeout, backoff, and no pile-up of requests', async (t) => {
@@ -378,7 +448,7 @@ t.test('Kismet killed between pages of a full load (1,200 devices): the partial 
   await until(() => h.p.app.stats.kismetRequests >= requestsBefore + 2, 'status and the first page')
   await h.p.sim.goDown()
   await cycle
-  t.equal(h.p.app.poller.state, 'backoff')
+  t.equal(h.p.app.pipeline.poller.state, 'backoff')
   t.same(deviceAndAlertEvents(h.p.envelopes.slice(published)), [], 'nothing of the first page was applied (no mass remove)')
   h.p.sim.setLatency(0)
   await h.p.sim.comeUp()
@@ -389,7 +459,7 @@ t.test('the heartbeat notices an outage while the loop is idle and publishes it'
   const h = await harness(t, { env: { HEARTBEAT_INTERVAL_MS: '5000' } })
   await h.p.sim.goDown()
   h.p.advance(5000) // the heartbeat asks Kismet
-  await until(() => h.p.app.poller.state === 'backoff', 'the heartbeat to fail')
+  await until(() => h.p.app.pipeline.poller.state === 'backoff', 'the heartbeat to fail')
   await settle(h)
   await assertState(t, h, 'backoff')
   const from = h.recorder.envelopes.length

@@ -5,7 +5,7 @@
 // scripts/inject-faults.ts.
 import { TOPICS } from '../../src/events.js'
 import type { Prng } from '../../sim/prng.js'
-import { MAX_HTTP_BUFFER_SIZE } from '../../plugins/socketio.js'
+import { MAX_HTTP_BUFFER_SIZE } from '../../plugins/app/socketio.js'
 
 export const TOPIC_LIKE = ['Devices', 'device', '', ' devices', 'alerts\u0000', '__proto__', 'constructor', 'toString', 'x'.repeat(300), '\u{1F6F0}', '\ud800', 'system ', 'scan,alerts', 'tak\n']
 

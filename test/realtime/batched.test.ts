@@ -62,7 +62,7 @@ t.test('a batched subscriber gets every envelope once, in order, in few packets'
 
 t.test('the snapshot still comes first, as events, and the mode can be switched back', async (t) => {
   const { url, app } = await startApp(t)
-  app.tracker.ingest([makeDevice(1), makeDevice(2)])
+  app.pipeline.tracker.ingest([makeDevice(1), makeDevice(2)])
   const { client, recorder, batches } = await subscribedClient(t, url, ['devices'], { batch: true })
   t.equal(recorder.ofType('device:snapshot').length, 1, 'snapshot sent as an event')
 

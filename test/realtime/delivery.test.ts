@@ -78,7 +78,7 @@ t.test('ids are unique and increase within the run', async (t) => {
 
 t.test('a devices subscriber gets the table as snapshot chunks of at most 500, before later updates', async (t) => {
   const { url, app } = await startApp(t)
-  app.tracker.ingest(Array.from({ length: 1203 }, (_, i) => makeDevice(i)))
+  app.pipeline.tracker.ingest(Array.from({ length: 1203 }, (_, i) => makeDevice(i)))
   const client = createClient(t, url)
   const recorder = new EnvelopeRecorder(client)
   await waitFor(client, 'connected')

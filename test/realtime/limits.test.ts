@@ -3,7 +3,7 @@
 import t from 'tap'
 import { startApp } from '../helper.js'
 import { createClient, waitFor } from '../support/socket.js'
-import { MAX_HTTP_BUFFER_SIZE } from '../../plugins/socketio.js'
+import { MAX_HTTP_BUFFER_SIZE } from '../../plugins/app/socketio.js'
 import type { ClientError } from '../../src/events.js'
 import { ManualClock } from '../../src/clock.js'
 

@@ -62,7 +62,7 @@ t.test('a batched subscriber gets what it missed too, in order, once', async (t)
   await waitFor(client, 'disconnect')
   // Published while the client is away: they go out as a batch to a room it is no longer in.
   const missed = [publish(2), publish(3), publish(4)]
-  app.broadcaster.flushBatches()
+  app.realtime.broadcaster.flushBatches()
   await reconnected
   t.equal(client.recovered, true, 'the session was recovered')
 

@@ -69,7 +69,7 @@ export async function startPipeline(
       taken = envelopes.length
       return fresh.filter((e) => types.includes(e.type))
     },
-    cycle: () => app.poller.runCycle(),
+    cycle: () => app.pipeline.poller.runCycle(),
     advance: (ms) => clock.advance(ms),
     setKismetSkew: (ms) => (skew = ms),
     kismetNow,

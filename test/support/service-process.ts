@@ -15,9 +15,9 @@ export interface ServiceProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-/** Starts `src/server.ts` on an ephemeral port and resolves once it listens. */
+/** Starts `server.ts` on an ephemeral port and resolves once it listens. */
 export function startServiceProcess(t: TestLike, env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', KISMET_ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -1,7 +1,7 @@
 // CORS for the REST API from CORS_ORIGIN (Socket.IO takes the same list through its own option).
 import fp from 'fastify-plugin'
 import cors from '@fastify/cors'
-import { parseOrigins } from '../src/realtime/origins.js'
+import { parseOrigins } from '../../src/realtime/origins.js'
 
 export default fp(
   async (app) => {

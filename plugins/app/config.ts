@@ -2,7 +2,7 @@
 // ConfigError whose message is the one line the server prints before exiting.
 import fp from 'fastify-plugin'
 import fastifyEnv from '@fastify/env'
-import { ConfigError, ConfigSchema, describeConfigIssues, isHttpUrl, type Config } from '../src/config.js'
+import { ConfigError, ConfigSchema, describeConfigIssues, isHttpUrl, type Config } from '../../src/config.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

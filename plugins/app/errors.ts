@@ -1,7 +1,7 @@
 // One error shape for the whole REST API: { success: false, error: { message, code } }.
 import fp from 'fastify-plugin'
 import type { FastifyError } from 'fastify'
-import type { ErrorResponse, RestErrorCode } from '../src/api-schemas.js'
+import type { ErrorResponse, RestErrorCode } from '../../src/api-schemas.js'
 
 export function errorBody(code: RestErrorCode, message: string): ErrorResponse {
   return { success: false, error: { message, code } }

@@ -5,7 +5,7 @@ import Fastify, { LogController } from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import { createRequire } from 'node:module'
 import app from './app.js'
-import { ConfigError } from './config.js'
+import { ConfigError } from './src/config.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 const CLOSE_GRACE_MS = 10_000

@@ -1,0 +1,58 @@
+// The application as a Fastify plugin (the composition root): the app's own plugins and
+// third-party ones, then the routes. What stays open with API_TOKEN set (/health) is
+// registered outside the protected context; everything else inside it. server.ts runs the
+// app; test/helper.ts builds it for a test.
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Clock } from './src/clock.js'
+import auth from './plugins/app/auth.js'
+import config from './plugins/app/config.js'
+import errors from './plugins/app/errors.js'
+import events from './plugins/app/events.js'
+import pipeline from './plugins/app/pipeline.js'
+import shutdown from './plugins/app/shutdown.js'
+import socketio, { type SocketIoPluginOptions } from './plugins/app/socketio.js'
+import cors from './plugins/external/cors.js'
+import rateLimit from './plugins/external/rate-limit.js'
+import swagger from './plugins/external/swagger.js'
+import swaggerUi from './plugins/external/swagger-ui.js'
+import healthRoutes from './routes/health.js'
+import kismetWsRoutes from './routes/kismet-ws.js'
+import metricsRoutes from './routes/metrics.js'
+import readyRoutes from './routes/ready.js'
+
+export interface AppOptions {
+  /** Environment to configure from (default process.env). */
+  env?: Record<string, string | undefined>
+  /** Time source for the poller, throttle and limiters (tests pass a ManualClock). */
+  clock?: Clock
+  /** Socket.IO limits (tests tighten them). */
+  socket?: SocketIoPluginOptions
+}
+
+/** The REST API prefix of the service's own routes. */
+export const API_PREFIX = '/api/kismet/ws'
+
+const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
+  await instance.register(config, opts.env ? { env: opts.env } : {})
+  await instance.register(events, opts.clock ? { clock: opts.clock } : {})
+  await instance.register(errors)
+  await instance.register(cors)
+  await instance.register(rateLimit)
+  await instance.register(swagger)
+  await instance.register(socketio, opts.socket ?? {})
+  await instance.register(pipeline)
+  await instance.register(shutdown)
+
+  await instance.register(healthRoutes)
+  await instance.register(async (secured: FastifyInstance) => {
+    await secured.register(auth)
+    await secured.register(swaggerUi)
+    await secured.register(readyRoutes)
+    await secured.register(metricsRoutes)
+    await secured.register(kismetWsRoutes, { prefix: API_PREFIX })
+  })
+}
+
+// Not encapsulated: the server entry and tests reach the decorators (config, io, pipeline...).
+export default fp(app, { name: 'kismet-ws', fastify: '5.x' })

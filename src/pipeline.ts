@@ -1,0 +1,102 @@
+// One sensor's pipeline, assembled in one place: Kismet client → poller → tracker → alert
+// de-duplication → throttle → `publish`. It knows nothing of Fastify or Socket.IO: what it
+// produces leaves through the publish function it is given (the event channel), and the
+// only thing it asks of the world around it is how many clients are connected (for
+// system:status). The Fastify plugin, the test support and the benchmarks all build it
+// here; several sensors are several pipelines.
+import { AlertDeduper } from './alerts.js'
+import type { Clock } from './clock.js'
+import { urlForLogs } from './config.js'
+import type { EnvelopeFactory } from './envelope.js'
+import type { AnyEnvelope } from './events.js'
+import { KismetClient, type KismetClientOptions } from './kismet/client.js'
+import { Poller, type KismetSource, type PollerLog, type PollerSettings } from './poller.js'
+import type { ServiceStats } from './stats.js'
+import { EventThrottle, type ThrottleWindows } from './throttle.js'
+import { DeviceTracker } from './tracker.js'
+
+export interface PipelineSettings {
+  /** How to reach Kismet: base URL, credential, timeout (and a response counter, if wanted). */
+  kismet: KismetClientOptions
+  poll: Omit<PollerSettings, 'kismetUrl'>
+  throttle: Partial<ThrottleWindows>
+}
+
+export interface PipelineOptions {
+  settings: PipelineSettings
+  clock: Clock
+  log: PollerLog
+  stats: ServiceStats
+  factory: EnvelopeFactory
+  /** Where the envelopes go (the event channel). Should not throw. */
+  publish: (envelope: AnyEnvelope) => void
+  /** Clients connected now, for system:status. */
+  clients: () => number
+  /** Kismet as the poller sees it; by default a KismetClient built from `settings.kismet`. */
+  kismet?: KismetSource & { close(): void }
+}
+
+export interface Pipeline {
+  readonly kismet: KismetSource & { close(): void }
+  readonly poller: Poller
+  readonly tracker: DeviceTracker
+  readonly alerts: AlertDeduper
+  readonly throttle: EventThrottle
+  /** Starts polling (or, with Kismet disabled, publishes that state). */
+  start(): void
+  /** Delivers what the throttle holds now: clients keep the final state. */
+  flush(): void
+  /** Stops polling, aborts Kismet requests in flight, and drops timers. Idempotent. */
+  stop(): Promise<void>
+}
+
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const { settings, clock, stats } = options
+  const kismet = options.kismet ?? new KismetClient(settings.kismet)
+  const tracker = new DeviceTracker({ ttlMs: settings.poll.deviceTtlS * 1000 })
+  const alerts = new AlertDeduper()
+  const throttle = new EventThrottle({ clock, factory: options.factory, publish: options.publish, stats, windows: settings.throttle })
+  const poller = new Poller({
+    kismet,
+    tracker,
+    throttle,
+    alerts,
+    stats,
+    clock,
+    log: options.log,
+    settings: { ...settings.poll, kismetUrl: urlForLogs(settings.kismet.baseUrl) },
+    clients: options.clients,
+  })
+  let stopping: Promise<void> | undefined
+
+  return {
+    kismet,
+    poller,
+    tracker,
+    alerts,
+    throttle,
+    start: () => poller.start(),
+    flush: () => throttle.flush(),
+    stop() {
+      stopping ??= (async () => {
+        // A cycle waiting on a slow Kismet must not hold the shutdown (KISMET_TIMEOUT_MS can
+        // exceed the time allowed): stop the loop, then abort its requests, then wait for it.
+        const stopped = poller.stop()
+        kismet.close()
+        await stopped
+        throttle.close()
+      })()
+      return stopping
+    },
+  }
+}
+
+/**
+ * The shutdown order, written once: what the throttles hold goes out, then clients are told
+ * and let go (`announce`), then polling stops and Kismet requests in flight are aborted.
+ */
+export async function shutDown(pipelines: readonly Pipeline[], announce: () => Promise<void>): Promise<void> {
+  for (const pipeline of pipelines) pipeline.flush()
+  await announce()
+  await Promise.all(pipelines.map((pipeline) => pipeline.stop()))
+}
