@@ -162,7 +162,7 @@ delete childEnv['KISMET_PASSWORD']
 
 // Its own process group: Ctrl-C reaches the demo only, which then stops the service with
 // one SIGTERM (a second signal would make the service exit at once, with status 1).
-const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+const child = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts/lib/exit-with-parent.mjs', 'server.ts'], {
   cwd: REPO,
   env: childEnv,
   stdio: ['ignore', 'pipe', 'pipe'],

@@ -159,7 +159,7 @@ if (attach !== undefined) {
     LOG_LEVEL: 'info',
   }
   for (const name of ['KISMET_USER', 'KISMET_PASSWORD', 'API_TOKEN']) delete env[name]
-  const started = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const started = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts/lib/exit-with-parent.mjs', 'server.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })
   child = started
   // Whatever ends this program (a failed check, an exception, Ctrl-C), the service goes too.
   process.once('exit', () => {

@@ -129,7 +129,7 @@ const childEnv: NodeJS.ProcessEnv = {
 }
 // The simulator takes the API key; a login or token from the caller's environment would not fit.
 for (const name of ['KISMET_USER', 'KISMET_PASSWORD', 'API_TOKEN']) delete childEnv[name]
-const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: REPO, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+const child = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts/lib/exit-with-parent.mjs', 'server.ts'], { cwd: REPO, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
 // Whatever ends the soak (an exception, Ctrl-C), the service goes too.
 process.once('exit', () => {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')

@@ -256,11 +256,9 @@ export class Poller {
         if (this.#o.alerts.accept(alert)) this.#o.throttle.alert(alert)
       }
       this.#lastAlertSec = Math.max(this.#lastAlertSec, alerts.latestTimestamp)
-      this.#o.stats.devicesTracked = this.#o.tracker.size
       this.#o.throttle.scanStatus(deriveScanStatus(sources, this.#o.tracker.size))
 
       this.#lastPollAt = this.#o.clock.now()
-      this.#o.stats.lastPollAt = this.#lastPollAt
       this.#o.stats.lastPollMs = this.#lastPollAt - startedAt
       if (this.#state !== 'connected') {
         this.#o.log.info(

@@ -18,9 +18,6 @@ export class ServiceStats {
   kismetRequests = 0
   /** Duration of the last complete poll cycle. */
   lastPollMs = 0
-  /** Epoch ms when the last poll cycle finished successfully (0: never). */
-  lastPollAt = 0
-  devicesTracked = 0
   readonly eventsByType: Record<EventType, number> = zeroes(Object.keys(EVENT_TYPES) as EventType[])
   /** Device updates and status events absorbed into a later one by the throttle. */
   coalesced = 0

@@ -39,11 +39,23 @@ export function createConnectionGuard(options: ConnectionGuardOptions) {
     perAddress.set(address, count + 1)
     socket.data.address = address
     socket.data.connectedAt = options.now()
-    socket.once('disconnect', () => {
+    // The place is given back once, at the socket's disconnect or at the close of its
+    // connection, whichever comes first: a connection that closes between this middleware
+    // and the connection event (a CONNECT and a close in one polling POST) never gets a
+    // socket 'disconnect', and would otherwise hold its place for ever.
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
       const left = (perAddress.get(address) ?? 1) - 1
       if (left <= 0) perAddress.delete(address)
       else perAddress.set(address, left)
-    })
+    }
+    socket.once('disconnect', release)
+    // With connection state recovery the middleware runs after an await, so the connection may
+    // have closed already (its 'close' event is then gone).
+    if (socket.conn.readyState === 'closed' || socket.conn.readyState === 'closing') release()
+    else socket.conn.once('close', release)
     next()
   }
   return { guard, connectionsFrom: (address: string) => perAddress.get(address) ?? 0 }

@@ -86,3 +86,40 @@ for (const stopSignal of ['SIGINT', 'SIGTERM'] as const) {
     await t.rejects(fetch(`${url}/health`), 'the service is stopped too')
   })
 }
+
+t.test('a demo killed outright (SIGKILL) leaves no service running', async (t) => {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', DEMO_DEVICES: '5' }
+  delete env['API_TOKEN']
+  delete env['LOG_LEVEL']
+  const demo = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => {
+    if (demo.exitCode === null && demo.signalCode === null) demo.kill('SIGKILL')
+  })
+  let output = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 30 s:\n${output}`)), 30_000)
+    demo.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk
+      const match = /Socket\.IO\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    })
+  })
+  t.equal((await fetch(`${url}/health`)).status, 200, 'the service runs')
+  const exited = new Promise((resolve) => demo.once('exit', resolve))
+  demo.kill('SIGKILL')
+  await exited
+  // Its service notices that its parent is gone and stops itself.
+  const deadline = Date.now() + 10_000
+  let running = true
+  while (running && Date.now() < deadline) {
+    running = await fetch(`${url}/health`).then(
+      () => true,
+      () => false,
+    )
+    if (running) await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  t.notOk(running, 'the service stopped within 10 s of the demo dying')
+})

@@ -74,3 +74,31 @@ t.test('connections per address are capped', async (t) => {
   )
   t.ok(app.stats.connectionsRefused >= 1)
 })
+
+/** A polling handshake, then one POST carrying a CONNECT packet followed by an engine.io close. */
+async function connectThenClose(url: string): Promise<void> {
+  const handshake = await fetch(`${url}/socket.io/?EIO=4&transport=polling`)
+  const text = await handshake.text()
+  const { sid } = JSON.parse(text.slice(1)) as { sid: string }
+  // engine.io v4 polling payload: packets separated by \x1e; "40" = message + Socket.IO CONNECT, "1" = close.
+  const post = await fetch(`${url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, { method: 'POST', body: '40\x1e1' })
+  await post.text()
+}
+
+t.test('a connection that closes between the middleware and the connection event gives its place back', async (t) => {
+  const { url, app } = await startApp(t, { socket: { maxConnectionsPerAddress: 3 } })
+  for (let i = 0; i < 3; i++) await connectThenClose(url)
+  // The engine has seen each close by now; no socket of the app exists.
+  await t.resolves(
+    (async () => {
+      while (app.io.engine.clientsCount > 0) await new Promise((r) => setImmediate(r))
+    })(),
+  )
+  t.equal(app.io.of('/').sockets.size, 0, 'no socket exists')
+  const client = createClient(t, url)
+  const outcome = await Promise.race([
+    waitFor(client, 'connected').then(() => 'connected'),
+    waitFor<Error>(client, 'connect_error').then((e) => `refused: ${e.message}`),
+  ])
+  t.equal(outcome, 'connected', 'the address is not locked out')
+})

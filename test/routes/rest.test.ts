@@ -132,3 +132,19 @@ t.test('/metrics exposes Prometheus text with our series', async (t) => {
     t.match(res.body, series)
   }
 })
+
+t.test('every 4xx gets a client error code; only 5xx are INTERNAL', async (t) => {
+  const cases = [
+    { name: 'a body of another content type', headers: { 'content-type': 'text/xml' }, payload: '<refresh/>', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+    { name: 'a body over the limit', headers: { 'content-type': 'application/json' }, payload: `"${'x'.repeat(1_100_000)}"`, status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    { name: 'a body that is not JSON', headers: { 'content-type': 'application/json' }, payload: '{not json', status: 400, code: 'BAD_REQUEST' },
+  ]
+  for (const c of cases) {
+    // A fresh app each: refresh is rate-limited to one call per window.
+    const app = await buildApp(t)
+    const res = await app.inject({ method: 'POST', url: '/api/kismet/ws/refresh', headers: c.headers, payload: c.payload })
+    t.equal(res.statusCode, c.status, `${c.name}: ${c.status}`)
+    t.same(schemaErrors(ErrorResponseSchema, res.json()), [])
+    t.equal(res.json().error.code, c.code, `${c.name}: ${c.code}`)
+  }
+})

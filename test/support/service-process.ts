@@ -17,7 +17,7 @@ export interface ServiceProcess {
 
 /** Starts `server.ts` on an ephemeral port and resolves once it listens. */
 export function startServiceProcess(t: TestLike, env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts/lib/exit-with-parent.mjs', 'server.ts'], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', KISMET_ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
