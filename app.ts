@@ -9,7 +9,7 @@ import auth from './plugins/app/auth.js'
 import config from './plugins/app/config.js'
 import errors from './plugins/app/errors.js'
 import events from './plugins/app/events.js'
-import pipeline from './plugins/app/pipeline.js'
+import sensors from './plugins/app/sensors.js'
 import shutdown from './plugins/app/shutdown.js'
 import socketio, { type SocketIoPluginOptions } from './plugins/app/socketio.js'
 import cors from './plugins/external/cors.js'
@@ -40,8 +40,8 @@ const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
   await instance.register(cors)
   await instance.register(rateLimit)
   await instance.register(swagger)
+  await instance.register(sensors)
   await instance.register(socketio, opts.socket ?? {})
-  await instance.register(pipeline)
   await instance.register(shutdown)
 
   await instance.register(healthRoutes)

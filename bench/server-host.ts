@@ -111,7 +111,7 @@ serve(
         heapTotal: m.heapTotal,
         external: m.external,
         arrayBuffers: m.arrayBuffers,
-        tracked: service?.pipeline.tracker.size ?? 0,
+        tracked: service?.sensors.deviceCount ?? 0,
         recoveryPackets: service ? recoveryBufferSize(service.io) : 0,
       }
     },
@@ -122,7 +122,7 @@ serve(
     },
 
     tracked() {
-      return { tracked: service?.pipeline.tracker.size ?? 0, state: service?.pipeline.poller.state ?? 'none' }
+      return { tracked: service?.sensors.deviceCount ?? 0, state: service?.sensors.state ?? 'none' }
     },
 
     cpu() {
@@ -154,11 +154,11 @@ serve(
       let published = 0
       const publishOne = (n: number): AnyEnvelope => {
         if (service) {
-          const envelope = service.envelopes.create('device:update', updateData(n))
+          const envelope = service.envelopes.create('device:update', updateData(n), 'default')
           service.events.publish(envelope)
           return envelope
         }
-        const envelope = bare!.factory.create('device:update', updateData(n))
+        const envelope = bare!.factory.create('device:update', updateData(n), 'default')
         bare!.io.to('devices').emit('event', envelope)
         return envelope
       }

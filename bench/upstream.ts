@@ -140,6 +140,7 @@ export async function runUpstream(o: UpstreamOptions, log: (line: string) => voi
     const stats = new ServiceStats()
     let published = 0
     const pipeline = createPipeline({
+      name: 'bench',
       settings: {
         kismet: { ...countingClientOptions(url, incCounter) },
         poll: { enabled: true, pollIntervalMs: HOUR, heartbeatIntervalMs: HOUR, retryDelayMs: HOUR, maxRetries: 5, deviceTtlS: TTL_S },
@@ -147,7 +148,7 @@ export async function runUpstream(o: UpstreamOptions, log: (line: string) => voi
       },
       clock,
       log: silentLog,
-      stats,
+      serviceStats: stats,
       factory: new EnvelopeFactory({ clock, stats }),
       publish: () => (published += 1),
       clients: () => 0,

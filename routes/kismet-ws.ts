@@ -1,12 +1,17 @@
-// The service's own REST API, registered under the prefix /api/kismet/ws (app.ts): status, refresh, stats.
+// The service's own REST API, registered under the prefix /api/kismet/ws (app.ts): status,
+// refresh, stats, and one MAC as every sensor sees it.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import {
+  ByMacResponseSchema,
   ErrorResponseSchema,
+  MacParamsSchema,
+  RefreshQuerySchema,
   RefreshResponseSchema,
   StatsResponseSchema,
   StatusResponseSchema,
 } from '../src/api-schemas.js'
 import { clientDetails, connectedClients, roomSizes } from '../src/realtime/census.js'
+import { overallStatus, sensorCounters, sensorStatus, totalCounters } from '../src/sensors.js'
 import { errorBody } from '../plugins/app/errors.js'
 
 /** A full resync costs Kismet a whole device listing: at most one per window, whoever asks. */
@@ -15,21 +20,15 @@ export const REFRESH_LIMIT = { max: 1, timeWindow: 5000 }
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/status',
-    { schema: { summary: 'Kismet connection and Socket.IO clients', response: { 200: StatusResponseSchema, 401: ErrorResponseSchema } } },
+    { schema: { summary: 'Kismet connection of every sensor, and Socket.IO clients', response: { 200: StatusResponseSchema, 401: ErrorResponseSchema } } },
     async () => {
-      const link = app.pipeline.poller.link
+      const sensors = app.sensors.all().map(sensorStatus)
       const details = clientDetails(app.io)
       return {
         success: true as const,
         data: {
-          kismet: {
-            connected: link.connected,
-            state: link.state,
-            retries: link.retries,
-            deviceCount: app.pipeline.tracker.size,
-            lastPoll: link.lastPoll ?? null,
-            ...(link.version !== undefined && { version: link.version }),
-          },
+          kismet: overallStatus(app.sensors, sensors),
+          sensors,
           websocket: { clients: details.length, clientDetails: details, rooms: roomSizes(app.io) },
         },
       }
@@ -41,44 +40,60 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     {
       config: { rateLimit: { ...REFRESH_LIMIT, keyGenerator: () => 'refresh' } },
       schema: {
-        summary: 'Start a full resync with Kismet now (devices, alerts, status)',
-        response: { 200: RefreshResponseSchema, 401: ErrorResponseSchema, 429: ErrorResponseSchema, 503: ErrorResponseSchema },
+        summary: 'Start a full resync with Kismet now (devices, alerts, status), for every sensor or one',
+        querystring: RefreshQuerySchema,
+        response: { 200: RefreshResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema, 429: ErrorResponseSchema, 503: ErrorResponseSchema },
       },
     },
     async (request, reply) => {
       if (!app.config.KISMET_ENABLED) {
         return reply.code(503).send(errorBody('KISMET_DISABLED', 'Kismet is disabled (KISMET_ENABLED=false): nothing to refresh'))
       }
+      const { sensor } = request.query
+      const pipelines = sensor === undefined ? app.sensors.all() : [app.sensors.get(sensor)].filter((p) => p !== undefined)
+      if (pipelines.length === 0) return reply.code(404).send(errorBody('NOT_FOUND', `No sensor ${JSON.stringify(String(sensor).slice(0, 64))}`))
       // The resync runs in the background; its outcome shows in /status and system:status.
-      app.pipeline.poller.refresh().catch((error: unknown) => request.log.warn({ err: error }, 'refresh failed'))
+      for (const pipeline of pipelines) {
+        pipeline.poller.refresh().catch((error: unknown) => request.log.warn({ err: error, sensor: pipeline.name }, 'refresh failed'))
+      }
       return { success: true as const, message: 'Data refresh initiated' }
     },
   )
 
   app.get(
     '/stats',
-    { schema: { summary: 'Counters: polls, errors, bytes, events, clients', response: { 200: StatsResponseSchema, 401: ErrorResponseSchema } } },
+    { schema: { summary: 'Counters: polls, errors, bytes (per sensor and added up), events, clients', response: { 200: StatsResponseSchema, 401: ErrorResponseSchema } } },
     async () => {
       const { stats } = app
+      const sensors = app.sensors.all().map((pipeline) => ({ name: pipeline.name, ...sensorCounters(pipeline) }))
       return {
         success: true as const,
         data: {
           websocket: { connectedClients: connectedClients(app.io), rooms: roomSizes(app.io), uptime: process.uptime() },
-          kismet: {
-            state: app.pipeline.poller.state,
-            polls: stats.polls,
-            errors: stats.totalKismetErrors,
-            errorsByKind: { ...stats.kismetErrors },
-            requests: stats.kismetRequests,
-            lastPollMs: stats.lastPollMs,
-            bytesReceived: stats.bytesReceived,
-            devicesTracked: app.pipeline.tracker.size,
-            malformedRecords: stats.malformedRecords,
-          },
+          kismet: totalCounters(app.sensors, sensors),
+          sensors,
           events: { totalEmitted: stats.totalEmitted, byType: { ...stats.eventsByType }, coalesced: stats.coalesced },
           clients: { errorsByCode: { ...stats.clientErrors }, dropped: stats.socketsDropped, refused: stats.connectionsRefused },
         },
       }
+    },
+  )
+
+  app.get(
+    '/devices/by-mac/:mac',
+    {
+      schema: {
+        summary: "One MAC as every sensor sees it (signal, last heard, location): what places an emitter between sensors",
+        params: MacParamsSchema,
+        response: { 200: ByMacResponseSchema, 400: ErrorResponseSchema, 401: ErrorResponseSchema },
+      },
+    },
+    async (request) => {
+      const mac = request.params.mac.toUpperCase()
+      // Strongest last signal first; a view without a signal last.
+      const strength = (signal: number | null) => signal ?? Number.MIN_SAFE_INTEGER
+      const views = app.sensors.byMac(mac).sort((a, b) => strength(b.device.signal) - strength(a.device.signal))
+      return { success: true as const, data: { mac, views } }
     },
   )
 }

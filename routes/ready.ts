@@ -7,19 +7,19 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/ready',
     {
       schema: {
-        summary: 'Readiness: 200 when Kismet is connected (or disabled), 503 with the state otherwise',
+        summary: 'Readiness: 200 when every sensor (or READY_MIN_SENSORS of them) is connected (or Kismet is disabled), 503 with the states otherwise',
         response: { 200: ReadyResponseSchema, 503: NotReadyResponseSchema },
       },
     },
     async (_request, reply) => {
-      const state = app.pipeline.poller.state
-      if (state === 'connected' || state === 'disabled') return { ready: true as const, kismet: state }
-      return reply.code(503).send({
-        success: false as const,
-        ready: false as const,
-        kismet: state,
-        error: { message: `Kismet is not connected (state: ${state})`, code: 'NOT_READY' as const },
-      })
+      const { sensors } = app
+      const state = sensors.state
+      const states = sensors.all().map((pipeline) => ({ name: pipeline.name, state: pipeline.poller.state }))
+      const needed = app.config.READY_MIN_SENSORS ?? states.length
+      if (sensors.ready >= needed) return { ready: true as const, kismet: state, sensors: states }
+      const missing = states.filter((s) => s.state !== 'connected' && s.state !== 'disabled')
+      const what = states.length === 1 ? `Kismet is not connected (state: ${state})` : `${sensors.ready} of ${states.length} sensors connected, ${needed} needed (${missing.map((s) => `${s.name}: ${s.state}`).join(', ')})`
+      return reply.code(503).send({ success: false as const, ready: false as const, kismet: state, sensors: states, error: { message: what, code: 'NOT_READY' as const } })
     },
   )
 }

@@ -1,7 +1,7 @@
 // TypeBox schemas of the REST API (SPEC section 4): every response and error. Routes
 // validate and serialise with them; /docs is generated from them; tests check against them.
 import { Type, type Static } from '@sinclair/typebox'
-import { ConnectionStateSchema, TOPICS } from './events.js'
+import { ConnectionStateSchema, SubscriptionsSchema, TOPICS, WifiDeviceSchema } from './events.js'
 import { KISMET_ERROR_KINDS } from './kismet/errors.js'
 import { ERROR_CODES, EVENT_TYPES } from './events.js'
 
@@ -32,17 +32,35 @@ const countsOf = (keys: readonly string[]) => Type.Object(Object.fromEntries(key
 
 const RoomCountsSchema = countsOf(TOPICS)
 
+const SensorStatusSchema = Type.Object({
+  name: Type.String({ description: 'the configured sensor name' }),
+  url: Type.String({ description: 'where its Kismet is (no credentials)' }),
+  connected: Type.Boolean(),
+  state: ConnectionStateSchema,
+  retries: Type.Integer({ minimum: 0 }),
+  deviceCount: Type.Integer({ minimum: 0 }),
+  lastPoll: Type.Union([Type.Number(), Type.Null()], { description: 'epoch ms of the last successful poll' }),
+  version: Type.Optional(Type.String()),
+  serverUuid: Type.Optional(Type.String({ description: "Kismet's server UUID" })),
+  startedAt: Type.Optional(Type.Number({ description: 'epoch ms when this Kismet started' })),
+})
+export type SensorStatus = Static<typeof SensorStatusSchema>
+
 export const StatusResponseSchema = Type.Object({
   success: Type.Literal(true),
   data: Type.Object({
-    kismet: Type.Object({
-      connected: Type.Boolean(),
-      state: ConnectionStateSchema,
-      retries: Type.Integer({ minimum: 0 }),
-      deviceCount: Type.Integer({ minimum: 0 }),
-      lastPoll: Type.Union([Type.Number(), Type.Null()], { description: 'epoch ms of the last successful poll' }),
-      version: Type.Optional(Type.String()),
-    }),
+    kismet: Type.Object(
+      {
+        connected: Type.Boolean({ description: 'every sensor connected' }),
+        state: ConnectionStateSchema,
+        retries: Type.Integer({ minimum: 0 }),
+        deviceCount: Type.Integer({ minimum: 0 }),
+        lastPoll: Type.Union([Type.Number(), Type.Null()], { description: "epoch ms of the stalest sensor's last successful poll" }),
+        version: Type.Optional(Type.String()),
+      },
+      { description: 'All sensors taken together: the least ready state, the most retries, the devices of all' },
+    ),
+    sensors: Type.Array(SensorStatusSchema),
     websocket: Type.Object({
       clients: Type.Integer({ minimum: 0 }),
       clientDetails: Type.Array(
@@ -51,6 +69,7 @@ export const StatusResponseSchema = Type.Object({
           address: Type.String(),
           connectedAt: Type.Number({ description: 'epoch ms' }),
           topics: Type.Array(Type.String()),
+          subscriptions: SubscriptionsSchema,
         }),
       ),
       rooms: RoomCountsSchema,
@@ -59,7 +78,20 @@ export const StatusResponseSchema = Type.Object({
 })
 export type StatusResponse = Static<typeof StatusResponseSchema>
 
+export const RefreshQuerySchema = Type.Object({ sensor: Type.Optional(Type.String({ description: 'one sensor by name (default: every sensor)' })) })
 export const RefreshResponseSchema = Type.Object({ success: Type.Literal(true), message: Type.String() })
+
+const kismetCounters = {
+  state: ConnectionStateSchema,
+  polls: Type.Integer({ minimum: 0 }),
+  errors: Type.Integer({ minimum: 0 }),
+  errorsByKind: countsOf(KISMET_ERROR_KINDS),
+  requests: Type.Integer({ minimum: 0 }),
+  lastPollMs: Type.Number(),
+  bytesReceived: Type.Integer({ minimum: 0 }),
+  devicesTracked: Type.Integer({ minimum: 0 }),
+  malformedRecords: Type.Integer({ minimum: 0 }),
+}
 
 export const StatsResponseSchema = Type.Object({
   success: Type.Literal(true),
@@ -69,17 +101,8 @@ export const StatsResponseSchema = Type.Object({
       rooms: RoomCountsSchema,
       uptime: Type.Number({ description: 'seconds since the service started' }),
     }),
-    kismet: Type.Object({
-      state: ConnectionStateSchema,
-      polls: Type.Integer({ minimum: 0 }),
-      errors: Type.Integer({ minimum: 0 }),
-      errorsByKind: countsOf(KISMET_ERROR_KINDS),
-      requests: Type.Integer({ minimum: 0 }),
-      lastPollMs: Type.Number(),
-      bytesReceived: Type.Integer({ minimum: 0 }),
-      devicesTracked: Type.Integer({ minimum: 0 }),
-      malformedRecords: Type.Integer({ minimum: 0 }),
-    }),
+    kismet: Type.Object(kismetCounters, { description: 'every sensor added up (state: the least ready; lastPollMs: the longest)' }),
+    sensors: Type.Array(Type.Object({ name: Type.String(), ...kismetCounters })),
     events: Type.Object({
       totalEmitted: Type.Integer({ minimum: 0 }),
       byType: countsOf(Object.keys(EVENT_TYPES)),
@@ -94,11 +117,24 @@ export const StatsResponseSchema = Type.Object({
 })
 export type StatsResponse = Static<typeof StatsResponseSchema>
 
+export const MacParamsSchema = Type.Object({ mac: Type.String({ pattern: '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$', description: 'AA:BB:CC:DD:EE:FF' }) })
+export const ByMacResponseSchema = Type.Object({
+  success: Type.Literal(true),
+  data: Type.Object({
+    mac: Type.String(),
+    views: Type.Array(Type.Object({ sensor: Type.String(), device: WifiDeviceSchema }), {
+      description: "every sensor's record of this MAC, strongest last signal first",
+    }),
+  }),
+})
+
 export const HealthResponseSchema = Type.Object({ status: Type.Literal('ok'), uptime: Type.Number() })
-export const ReadyResponseSchema = Type.Object({ ready: Type.Literal(true), kismet: ConnectionStateSchema })
+const SensorStatesSchema = Type.Array(Type.Object({ name: Type.String(), state: ConnectionStateSchema }))
+export const ReadyResponseSchema = Type.Object({ ready: Type.Literal(true), kismet: ConnectionStateSchema, sensors: SensorStatesSchema })
 export const NotReadyResponseSchema = Type.Object({
   success: Type.Literal(false),
   ready: Type.Literal(false),
   kismet: ConnectionStateSchema,
+  sensors: SensorStatesSchema,
   error: Type.Object({ message: Type.String(), code: Type.Literal('NOT_READY') }),
 })

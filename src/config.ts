@@ -16,6 +16,10 @@ export const ConfigSchema = Type.Object({
   KISMET_API_KEY: Type.Optional(Type.String({ minLength: 1, description: 'a Kismet API key (32 hex characters)' })),
   KISMET_USER: Type.Optional(Type.String({ minLength: 1, description: 'the Kismet admin user name' })),
   KISMET_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'the Kismet admin password' })),
+  KISMET_SENSORS: Type.Optional(
+    Type.String({ minLength: 1, description: 'a JSON array of sensors [{ "name", "url", "apiKey" } or { "name", "url", "user", "password" }], or the path of a file holding one' }),
+  ),
+  READY_MIN_SENSORS: Type.Optional(Type.Integer({ minimum: 1, description: 'a whole number of sensors, 1 or more' })),
   KISMET_ENABLED: Type.Boolean({ default: true, description: 'true or false' }),
   CORS_ORIGIN: Type.String({ minLength: 1, default: '*', description: '* or a comma-separated list of origins such as https://map.example' }),
   LOG_LEVEL: Type.Union(
@@ -38,7 +42,7 @@ export const ConfigSchema = Type.Object({
 export type Config = Static<typeof ConfigSchema>
 
 /** Variables whose values are never printed, logged or returned. */
-export const SECRET_VARIABLES = ['KISMET_API_KEY', 'KISMET_PASSWORD', 'API_TOKEN'] as const
+export const SECRET_VARIABLES = ['KISMET_API_KEY', 'KISMET_PASSWORD', 'API_TOKEN', 'KISMET_SENSORS'] as const
 
 export function isHttpUrl(value: string): boolean {
   try {

@@ -5,6 +5,11 @@ import { systemClock, type Clock } from './clock.js'
 import type { AnyEnvelope, Envelope, EventDataMap, EventType } from './events.js'
 import type { ServiceStats } from './stats.js'
 
+/** What makes envelopes for one producer (a sensor's pipeline stamps its name on each). */
+export interface EnvelopeMaker {
+  create<T extends EventType>(type: T, data: EventDataMap[T]): Envelope<T>
+}
+
 export class EnvelopeFactory {
   readonly runId: string
   #sequence = 0
@@ -23,10 +28,17 @@ export class EnvelopeFactory {
     return this.#sequence
   }
 
-  create<T extends EventType>(type: T, data: EventDataMap[T]): Envelope<T> {
+  create<T extends EventType>(type: T, data: EventDataMap[T], sensor?: string): Envelope<T> {
     this.#sequence += 1
     if (this.#stats) this.#stats.eventsByType[type] += 1
-    return { type, data, timestamp: this.#clock.now(), id: `${this.runId}-${this.#sequence}` }
+    const envelope: Envelope<T> = { type, data, timestamp: this.#clock.now(), id: `${this.runId}-${this.#sequence}` }
+    if (sensor !== undefined) envelope.sensor = sensor
+    return envelope
+  }
+
+  /** A maker whose envelopes carry `sensor`; the sequence stays this factory's, so ids keep increasing across sensors. */
+  forSensor(sensor: string): EnvelopeMaker {
+    return { create: (type, data) => this.create(type, data, sensor) }
   }
 }
 

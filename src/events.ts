@@ -112,6 +112,8 @@ export const KismetLinkSchema = Type.Object({
   connected: Type.Boolean(),
   retries: Type.Integer({ minimum: 0 }),
   version: Type.Optional(Type.String()),
+  /** Kismet's server UUID (kismet.server.uuid): which Kismet server answers. */
+  serverUuid: Type.Optional(Type.String()),
   startedAt: Type.Optional(Type.Number()),
   lastPoll: Type.Optional(Type.Number()),
 })
@@ -158,23 +160,39 @@ export interface EventDataMap {
 }
 export type EventType = keyof EventDataMap
 
-/** The envelope every `event` carries: `id` is `<run id>-<sequence>`, the sequence increasing within a run. */
+/**
+ * The envelope every `event` carries: `id` is `<run id>-<sequence>`, the sequence increasing
+ * within a run; `sensor` is the configured name of the sensor the event is about (every type
+ * but server:shutdown carries it).
+ */
 export interface Envelope<T extends EventType = EventType> {
   type: T
   data: EventDataMap[T]
   timestamp: number
   id: string
+  sensor?: string
 }
 export type AnyEnvelope = { [T in EventType]: Envelope<T> }[EventType]
 
+/** Event types about one sensor (all but server:shutdown): their envelopes carry `sensor`. */
+export function isSensorEvent(type: EventType): boolean {
+  return EVENT_TYPES[type].room !== null
+}
+
 export const EnvelopeSchemas = Object.fromEntries(
-  Object.entries(EVENT_TYPES).map(([type, { data }]) => [
+  Object.entries(EVENT_TYPES).map(([type, { data, room }]) => [
     type,
-    Type.Object({ type: Type.Literal(type), data, timestamp: Type.Number(), id: Type.String() }),
+    Type.Object({
+      type: Type.Literal(type),
+      data,
+      timestamp: Type.Number(),
+      id: Type.String(),
+      ...(room !== null && { sensor: Type.String() }),
+    }),
   ]),
 ) as unknown as { [T in EventType]: TSchema }
 
-export const ERROR_CODES = ['INVALID_PAYLOAD', 'INVALID_TOPIC', 'RATE_LIMITED', 'UNAUTHORIZED', 'INTERNAL'] as const
+export const ERROR_CODES = ['INVALID_PAYLOAD', 'INVALID_TOPIC', 'INVALID_SENSOR', 'RATE_LIMITED', 'UNAUTHORIZED', 'INTERNAL'] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 export const ClientErrorSchema = Type.Object({
   message: Type.String(),
@@ -190,23 +208,47 @@ export const SubscriptionRequestSchema = Type.Union([
 ])
 export type SubscriptionRequest = Static<typeof SubscriptionRequestSchema>
 
+/** A sensor's configured name, as KISMET_SENSORS allows it. */
+export const SensorNameSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' })
+export const MAX_SENSORS_PER_REQUEST = 64
+
 /**
- * Optional second argument of `subscribe`: `{ batch: true }` asks for batched delivery of
- * those topics — one `events` packet carrying a burst of envelopes (those published
- * together, or within BATCH_INTERVAL_MS of the previous packet; at most MAX_BATCH_ENVELOPES)
- * instead of one `event` packet each. Envelopes are unchanged.
+ * Optional second argument of `subscribe`:
+ * - `{ batch: true }` asks for batched delivery of those topics — one `events` packet carrying
+ *   a burst of envelopes (those published together, or within BATCH_INTERVAL_MS of the
+ *   previous packet; at most MAX_BATCH_ENVELOPES) instead of one `event` packet each.
+ *   Envelopes are unchanged.
+ * - `{ sensors: [...] }` narrows those topics to some sensors (default: every sensor).
+ * Subscribing to a topic again replaces its options.
  */
-export const SubscribeOptionsSchema = Type.Object({ batch: Type.Optional(Type.Boolean()) }, { additionalProperties: false })
+export const SubscribeOptionsSchema = Type.Object(
+  {
+    batch: Type.Optional(Type.Boolean()),
+    sensors: Type.Optional(Type.Array(SensorNameSchema, { minItems: 1, maxItems: MAX_SENSORS_PER_REQUEST, uniqueItems: true })),
+  },
+  { additionalProperties: false },
+)
 export type SubscribeOptions = Static<typeof SubscribeOptionsSchema>
 export const BATCH_INTERVAL_MS = 10
 export const MAX_BATCH_ENVELOPES = 500
 
-export type SubscriptionAck = { ok: true; topics: Topic[] } | { ok: false; error: ClientError }
+/** What a socket takes of one topic: which sensors (null: every sensor) and in which mode. */
+export const TopicSubscriptionSchema = Type.Object({
+  sensors: Nullable(Type.Array(Type.String())),
+  batch: Type.Boolean(),
+})
+export const SubscriptionsSchema = Type.Partial(Type.Object(Object.fromEntries(TOPICS.map((topic) => [topic, TopicSubscriptionSchema]))))
+export type SubscriptionsView = Partial<Record<Topic, Static<typeof TopicSubscriptionSchema>>>
+
+export type SubscriptionAck = { ok: true; topics: Topic[]; subscriptions: SubscriptionsView } | { ok: false; error: ClientError }
 
 export interface ConnectedData {
   id: string
   topics: Topic[]
+  /** The least ready sensor's state ('connected' when every sensor is). */
   kismet: { state: ConnectionState }
+  /** Every sensor, by configured name, with its state. */
+  sensors: Array<{ name: string; state: ConnectionState }>
 }
 
 /** Socket.IO event maps, shared by the server and by tests' socket.io-client instances. */

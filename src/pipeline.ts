@@ -1,9 +1,9 @@
 // One sensor's pipeline, assembled in one place: Kismet client → poller → tracker → alert
 // de-duplication → throttle → `publish`. It knows nothing of Fastify or Socket.IO: what it
-// produces leaves through the publish function it is given (the event channel), and the
-// only thing it asks of the world around it is how many clients are connected (for
-// system:status). The Fastify plugin, the test support and the benchmarks all build it
-// here; several sensors are several pipelines.
+// produces leaves through the publish function it is given (the event channel), every
+// envelope stamped with the sensor's name, and the only thing it asks of the world around it
+// is how many clients are connected (for system:status). The Fastify plugin, the test
+// support and the benchmarks all build it here; several sensors are several pipelines.
 import { AlertDeduper } from './alerts.js'
 import type { Clock } from './clock.js'
 import { urlForLogs } from './config.js'
@@ -11,22 +11,25 @@ import type { EnvelopeFactory } from './envelope.js'
 import type { AnyEnvelope } from './events.js'
 import { KismetClient, type KismetClientOptions } from './kismet/client.js'
 import { Poller, type KismetSource, type PollerLog, type PollerSettings } from './poller.js'
-import type { ServiceStats } from './stats.js'
+import { SensorStats, type ServiceStats } from './stats.js'
 import { EventThrottle, type ThrottleWindows } from './throttle.js'
 import { DeviceTracker } from './tracker.js'
 
 export interface PipelineSettings {
-  /** How to reach Kismet: base URL, credential, timeout (and a response counter, if wanted). */
+  /** How to reach Kismet: base URL, credential, timeout (and a response callback, if wanted). */
   kismet: KismetClientOptions
-  poll: Omit<PollerSettings, 'kismetUrl'>
+  poll: Omit<PollerSettings, 'kismetUrl' | 'sensor'>
   throttle: Partial<ThrottleWindows>
 }
 
 export interface PipelineOptions {
+  /** The sensor's configured name: stamped on every envelope, shown in every log line. */
+  name: string
   settings: PipelineSettings
   clock: Clock
   log: PollerLog
-  stats: ServiceStats
+  /** The process's counters (coalesced events); the sensor's own are the pipeline's `stats`. */
+  serviceStats: ServiceStats
   factory: EnvelopeFactory
   /** Where the envelopes go (the event channel). Should not throw. */
   publish: (envelope: AnyEnvelope) => void
@@ -37,6 +40,10 @@ export interface PipelineOptions {
 }
 
 export interface Pipeline {
+  readonly name: string
+  /** Where Kismet is (credentials removed). */
+  readonly url: string
+  readonly stats: SensorStats
   readonly kismet: KismetSource & { close(): void }
   readonly poller: Poller
   readonly tracker: DeviceTracker
@@ -51,11 +58,29 @@ export interface Pipeline {
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
-  const { settings, clock, stats } = options
-  const kismet = options.kismet ?? new KismetClient(settings.kismet)
+  const { name, settings, clock } = options
+  const stats = new SensorStats()
+  const onResponse = settings.kismet.onResponse
+  const kismet =
+    options.kismet ??
+    new KismetClient({
+      ...settings.kismet,
+      onResponse: (info) => {
+        stats.kismetRequests += 1
+        stats.bytesReceived += info.bytes
+        onResponse?.(info)
+      },
+    })
+  const url = urlForLogs(settings.kismet.baseUrl)
   const tracker = new DeviceTracker({ ttlMs: settings.poll.deviceTtlS * 1000 })
   const alerts = new AlertDeduper()
-  const throttle = new EventThrottle({ clock, factory: options.factory, publish: options.publish, stats, windows: settings.throttle })
+  const throttle = new EventThrottle({
+    clock,
+    factory: options.factory.forSensor(name),
+    publish: options.publish,
+    stats: options.serviceStats,
+    windows: settings.throttle,
+  })
   const poller = new Poller({
     kismet,
     tracker,
@@ -64,12 +89,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     stats,
     clock,
     log: options.log,
-    settings: { ...settings.poll, kismetUrl: urlForLogs(settings.kismet.baseUrl) },
+    settings: { ...settings.poll, kismetUrl: url, sensor: name },
     clients: options.clients,
   })
   let stopping: Promise<void> | undefined
 
   return {
+    name,
+    url,
+    stats,
     kismet,
     poller,
     tracker,

@@ -10,7 +10,7 @@ import type { ConnectionState, KismetLink, SystemStatusData, WifiDevice } from '
 import { isKismetError, type KismetError } from './kismet/errors.js'
 import type { AlertBatch, DeviceBatch } from './kismet/client.js'
 import type { KismetDatasource, KismetSystemStatus } from './kismet/wire.js'
-import type { ServiceStats } from './stats.js'
+import type { SensorStats } from './stats.js'
 import { deriveScanStatus } from './status.js'
 import type { EventThrottle } from './throttle.js'
 import type { DeviceTracker } from './tracker.js'
@@ -34,6 +34,8 @@ export interface PollerLog {
 
 export interface PollerSettings {
   enabled: boolean
+  /** The sensor's configured name (log lines name it when there is more than the default one). */
+  sensor: string
   /** Shown in log lines so an operator knows which Kismet is meant (never carries credentials). */
   kismetUrl: string
   pollIntervalMs: number
@@ -48,7 +50,7 @@ export interface PollerOptions {
   tracker: DeviceTracker
   throttle: EventThrottle
   alerts: AlertDeduper
-  stats: ServiceStats
+  stats: SensorStats
   clock: Clock
   log: PollerLog
   settings: PollerSettings
@@ -85,9 +87,14 @@ export class Poller {
   #outageLogged = false
   readonly #stateListeners = new Set<StateListener>()
 
+  /** How log lines name this Kismet beside its URL: by sensor name, unless it is the only, default one. */
+  readonly #named: string
+
   constructor(options: PollerOptions) {
     this.#o = options
     this.#state = options.settings.enabled ? 'connecting' : 'disabled'
+    const { sensor } = options.settings
+    this.#named = sensor === 'default' ? '' : ` "${sensor}"`
   }
 
   get state(): ConnectionState {
@@ -104,6 +111,7 @@ export class Poller {
       connected: this.#state === 'connected',
       retries: this.#retries,
       ...(this.#kismetVersion !== undefined && { version: this.#kismetVersion }),
+      ...(this.#serverUuid !== undefined && { serverUuid: this.#serverUuid }),
       ...(this.#kismetStartSec !== undefined && { startedAt: this.#kismetStartSec * 1000 }),
       ...(this.#lastPollAt !== undefined && { lastPoll: this.#lastPollAt }),
     }
@@ -123,7 +131,7 @@ export class Poller {
       this.#publishSystemStatus()
       return
     }
-    this.#o.log.info({ kismet: this.#o.settings.kismetUrl }, `Connecting to Kismet at ${this.#o.settings.kismetUrl}`)
+    this.#o.log.info({ kismet: this.#o.settings.kismetUrl }, `Connecting to Kismet${this.#named} at ${this.#o.settings.kismetUrl}`)
     this.#scheduleCycle(0)
   }
 
@@ -263,7 +271,7 @@ export class Poller {
       if (this.#state !== 'connected') {
         this.#o.log.info(
           { kismet: this.#o.settings.kismetUrl, version: this.#kismetVersion, devices: this.#o.tracker.size },
-          `Connected to Kismet ${this.#kismetVersion ?? ''} at ${this.#o.settings.kismetUrl}`,
+          `Connected to Kismet${this.#named} ${this.#kismetVersion ?? ''} at ${this.#o.settings.kismetUrl}`,
         )
       }
       this.#retries = 0
@@ -300,7 +308,7 @@ export class Poller {
         this.#authFailureLogged = true
         this.#o.log.error(
           { kismet: this.#o.settings.kismetUrl, status: kismetError.status },
-          `Kismet at ${this.#o.settings.kismetUrl} refused our credential (HTTP ${kismetError.status ?? 401}). ` +
+          `Kismet${this.#named} at ${this.#o.settings.kismetUrl} refused our credential (HTTP ${kismetError.status ?? 401}). ` +
             'Set KISMET_API_KEY to a valid Kismet API key (role readonly), or KISMET_USER and KISMET_PASSWORD to the Kismet login. ' +
             `Retrying every ${Math.round(maxDelay / 1000)} s.`,
         )
@@ -315,7 +323,7 @@ export class Poller {
       this.#outageLogged = true
       this.#o.log.warn(
         { kismet: this.#o.settings.kismetUrl, kind: kismetError.kind, retryInMs: delay },
-        `Kismet is not reachable at ${this.#o.settings.kismetUrl} (${reason}). Retrying in ${Math.round(delay / 1000)} s, ` +
+        `Kismet${this.#named} is not reachable at ${this.#o.settings.kismetUrl} (${reason}). Retrying in ${Math.round(delay / 1000)} s, ` +
           'with a growing delay. The service keeps serving clients meanwhile; set KISMET_API_URL if Kismet runs elsewhere. ' +
           'To see kismet-ws working without a Kismet, run `npm run demo` (simulated Kismet).',
       )

@@ -1,5 +1,6 @@
 // Counters behind GET /api/kismet/ws/stats and /metrics. Plain numbers, incremented where
-// things happen; nothing here knows about HTTP.
+// things happen; nothing here knows about HTTP. SensorStats are one sensor's (its pipeline
+// counts them); ServiceStats are the process's.
 import { KISMET_ERROR_KINDS, type KismetErrorKind } from './kismet/errors.js'
 import { ERROR_CODES, EVENT_TYPES, type ErrorCode, type EventType } from './events.js'
 
@@ -7,7 +8,11 @@ function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>
 }
 
-export class ServiceStats {
+function sum(values: Record<string, number>): number {
+  return Object.values(values).reduce((a, b) => a + b, 0)
+}
+
+export class SensorStats {
   /** Poll cycles completed (successfully or not). */
   polls = 0
   /** Failed Kismet requests, by kind. */
@@ -18,6 +23,13 @@ export class ServiceStats {
   kismetRequests = 0
   /** Duration of the last complete poll cycle. */
   lastPollMs = 0
+
+  get totalKismetErrors(): number {
+    return sum(this.kismetErrors)
+  }
+}
+
+export class ServiceStats {
   readonly eventsByType: Record<EventType, number> = zeroes(Object.keys(EVENT_TYPES) as EventType[])
   /** Device updates and status events absorbed into a later one by the throttle. */
   coalesced = 0
@@ -28,10 +40,6 @@ export class ServiceStats {
   connectionsRefused = 0
 
   get totalEmitted(): number {
-    return Object.values(this.eventsByType).reduce((a, b) => a + b, 0)
-  }
-
-  get totalKismetErrors(): number {
-    return Object.values(this.kismetErrors).reduce((a, b) => a + b, 0)
+    return sum(this.eventsByType)
   }
 }

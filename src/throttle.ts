@@ -23,7 +23,7 @@
 // The throttle must see every tracker event, in order: the slot-less invariant above
 // relies on it, and so does "no update before new" (`new` is sent at once, never held).
 import type { Clock, TimerHandle } from './clock.js'
-import type { EnvelopeFactory } from './envelope.js'
+import type { EnvelopeMaker } from './envelope.js'
 import type { Alert, AnyEnvelope, ScanStatusData, SystemStatusData, WifiDevice } from './events.js'
 import type { ServiceStats } from './stats.js'
 import { diffDevices, sameValue, type TrackerEvent } from './tracker.js'
@@ -48,7 +48,7 @@ export interface EventThrottleOptions {
   clock: Clock
   /** Window lengths; 0 (or less) disables throttling of that stream. */
   windows?: Partial<ThrottleWindows>
-  factory: EnvelopeFactory
+  factory: EnvelopeMaker
   /** Receives every envelope. Should not throw (EventChannel.publish never does). */
   publish: (envelope: AnyEnvelope) => void
   /** Where coalesced events are counted (envelopes are counted by the factory). */
@@ -200,7 +200,7 @@ interface DeviceSlot {
 
 export class EventThrottle {
   readonly windows: Readonly<ThrottleWindows>
-  readonly #factory: EnvelopeFactory
+  readonly #factory: EnvelopeMaker
   readonly #publish: (envelope: AnyEnvelope) => void
   readonly #stats: ServiceStats | undefined
   readonly #slots = new Map<string, DeviceSlot>()

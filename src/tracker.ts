@@ -151,6 +151,11 @@ export class DeviceTracker {
     return [...this.#devices.values()]
   }
 
+  /** The table in insertion order, without a copy (do not change the table while iterating). */
+  values(): IterableIterator<WifiDevice> {
+    return this.#devices.values()
+  }
+
   get size(): number {
     return this.#devices.size
   }

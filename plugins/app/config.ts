@@ -1,12 +1,15 @@
-// Validated configuration as `app.config`. A bad value fails registration with a
-// ConfigError whose message is the one line the server prints before exiting.
+// Validated configuration as `app.config`, and the sensors to read as `app.sensorConfigs`.
+// A bad value fails registration with a ConfigError whose message is the one line the server
+// prints before exiting.
 import fp from 'fastify-plugin'
 import fastifyEnv from '@fastify/env'
 import { ConfigError, ConfigSchema, describeConfigIssues, isHttpUrl, type Config } from '../../src/config.js'
+import { sensorsFromConfig, type SensorConfig } from '../../src/sensor-config.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config
+    sensorConfigs: SensorConfig[]
   }
 }
 
@@ -34,6 +37,11 @@ export default fp<ConfigPluginOptions>(
       if (Array.isArray(issues)) throw new ConfigError(describeConfigIssues(issues, env))
       throw error
     }
+    const sensors = sensorsFromConfig(app.config, env)
+    if (app.config.READY_MIN_SENSORS !== undefined && app.config.READY_MIN_SENSORS > sensors.length) {
+      throw new ConfigError(`Invalid configuration: READY_MIN_SENSORS=${app.config.READY_MIN_SENSORS} is more than the ${sensors.length} sensor(s) configured`)
+    }
+    app.decorate('sensorConfigs', sensors)
   },
   { name: 'config', fastify: '5.x' },
 )

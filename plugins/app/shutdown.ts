@@ -6,7 +6,7 @@ import { shutDown } from '../../src/pipeline.js'
 
 export default fp(
   async (app) => {
-    app.addHook('preClose', async () => shutDown([app.pipeline], () => app.realtime.announceShutdown()))
+    app.addHook('preClose', async () => shutDown(app.sensors.all(), () => app.realtime.announceShutdown()))
   },
-  { name: 'shutdown', fastify: '5.x', dependencies: ['pipeline', 'socketio'] },
+  { name: 'shutdown', fastify: '5.x', dependencies: ['sensors', 'socketio'] },
 )

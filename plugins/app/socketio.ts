@@ -49,13 +49,11 @@ export default fp<SocketIoPluginOptions>(
       stats,
       clock,
       ...(config.API_TOKEN !== undefined && { apiToken: config.API_TOKEN }),
-      // Read at connection time: the pipeline plugin comes after this one.
-      devices: () => app.pipeline.tracker.all(),
-      kismetState: () => app.pipeline.poller.state,
+      sensors: app.sensors,
       log: app.log,
     })
     app.decorate('realtime', realtime)
     app.addHook('onClose', async () => realtime.close())
   },
-  { name: 'socketio', fastify: '5.x', dependencies: ['config', 'events'] },
+  { name: 'socketio', fastify: '5.x', dependencies: ['config', 'events', 'sensors'] },
 )

@@ -21,7 +21,7 @@ import {
   type Topic,
   type WifiDevice,
 } from '../events.js'
-import { topicsOfBatchRoom } from './rooms.js'
+import { streamOf, streamsOfBatchRoom } from './rooms.js'
 import { trimRecoveryBuffer } from './engine.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
 import type { RealtimeServer, RealtimeSocket } from './types.js'
@@ -32,8 +32,10 @@ export interface BroadcasterDeps {
   io: RealtimeServer
   channel: EventChannel
   factory: EnvelopeFactory
-  /** The current device table. */
-  devices: () => WifiDevice[]
+  /** A sensor's current device table. */
+  devices: (sensor: string) => Iterable<WifiDevice>
+  /** How many sensors there are: with one, nobody is in a per-sensor room (subscriptions naming it are plain). */
+  sensorCount: () => number
   /** Timers for batched delivery. */
   clock: Clock
   /** How long a dropped client may come back and have what it missed replayed (connection-state recovery). */
@@ -45,18 +47,19 @@ export interface BroadcasterDeps {
 export class Broadcaster {
   readonly #d: BroadcasterDeps
   readonly #unsubscribe: () => void
-  #lastScan: Envelope<'scan:status'> | undefined
-  #lastSystem: Envelope<'system:status'> | undefined
+  /** The latest status envelope of each sensor, for a new subscriber. */
+  readonly #lastScan = new Map<string, Envelope<'scan:status'>>()
+  readonly #lastSystem = new Map<string, Envelope<'system:status'>>()
   /** Envelopes waiting to be sent, per batch room. */
   readonly #batches = new Map<string, AnyEnvelope[]>()
   /**
-   * The batch rooms sockets have joined, per topic they carry (at most one per set of
-   * topics). A room keeps its envelopes coming while it is empty: a batched client whose
+   * The batch rooms sockets have joined, per stream they carry (rooms.ts: a topic, or a topic
+   * narrowed to a sensor). A room keeps its envelopes coming while it is empty: a batched client whose
    * connection dropped is in none, and the packets must still reach the recovery buffer to
    * be replayed when it comes back (as per-event packets are). Once it has been empty for
    * longer than the recovery window nobody can come back to it, and it is routed to no more.
    */
-  readonly #batchRoomsByTopic = new Map<string, string[]>()
+  readonly #batchRoomsByStream = new Map<string, string[]>()
   /** Since when a routed batch room has had no member (as seen when sending to it). */
   readonly #emptySince = new Map<string, number>()
   #batchTimer: TimerHandle | undefined
@@ -75,12 +78,22 @@ export class Broadcaster {
       this.#afterBroadcast()
       return
     }
-    if (envelope.type === 'scan:status') this.#lastScan = envelope
-    if (envelope.type === 'system:status') this.#lastSystem = envelope
-    const room = EVENT_TYPES[envelope.type].room
-    this.#d.io.to(room).emit('event', envelope)
+    const sensor = envelope.sensor ?? ''
+    if (envelope.type === 'scan:status') this.#lastScan.set(sensor, envelope)
+    if (envelope.type === 'system:status') this.#lastSystem.set(sensor, envelope)
+    const topic = EVENT_TYPES[envelope.type].room
+    // Subscribers of the topic, and of the topic narrowed to this sensor (a socket in both
+    // gets it once). Always both rooms with several sensors: a narrowed subscriber that
+    // dropped is in no room, and the packet must reach the recovery buffer for it.
+    const narrowed = envelope.sensor !== undefined && this.#d.sensorCount() > 1 ? streamOf(topic, envelope.sensor) : undefined
+    this.#d.io.to(narrowed ? [topic, narrowed] : topic).emit('event', envelope)
     this.#afterBroadcast()
-    const batchRooms = this.#batchRoomsByTopic.get(room)
+    this.#queueForStream(topic, envelope)
+    if (narrowed) this.#queueForStream(narrowed, envelope)
+  }
+
+  #queueForStream(stream: string, envelope: AnyEnvelope): void {
+    const batchRooms = this.#batchRoomsByStream.get(stream)
     if (batchRooms) for (const batchRoom of batchRooms) this.#queue(batchRoom, envelope)
   }
 
@@ -122,7 +135,7 @@ export class Broadcaster {
     if (since === undefined) this.#emptySince.set(room, now)
     else if (now - since > this.#d.recoveryWindowMs) {
       this.#emptySince.delete(room)
-      for (const [topic, rooms] of this.#batchRoomsByTopic) this.#batchRoomsByTopic.set(topic, rooms.filter((r) => r !== room))
+      for (const [stream, rooms] of this.#batchRoomsByStream) this.#batchRoomsByStream.set(stream, rooms.filter((r) => r !== room))
     }
   }
 
@@ -135,32 +148,37 @@ export class Broadcaster {
   prepareBatchRooms(rooms: string[]): void {
     for (const room of rooms) {
       this.#emptySince.delete(room)
-      for (const topic of topicsOfBatchRoom(room) ?? []) {
-        const list = this.#batchRoomsByTopic.get(topic) ?? []
-        if (!list.includes(room)) this.#batchRoomsByTopic.set(topic, [...list, room])
+      for (const stream of streamsOfBatchRoom(room) ?? []) {
+        const list = this.#batchRoomsByStream.get(stream) ?? []
+        if (!list.includes(room)) this.#batchRoomsByStream.set(stream, [...list, room])
       }
       this.#send(room)
     }
   }
 
-  /** What a socket gets right after it joins topics it was not in. */
-  welcome(socket: RealtimeSocket, topics: Topic[]): void {
-    if (topics.includes('devices')) this.sendSnapshot(socket)
-    // A fresh envelope, not the old one: ids must keep increasing at this client.
-    if (topics.includes('scan') && this.#lastScan) this.#sendCopy(socket, 'scan:status', this.#lastScan.data)
-    if (topics.includes('system') && this.#lastSystem) this.#sendCopy(socket, 'system:status', this.#lastSystem.data)
+  /** What a socket gets first when its subscription to `topic` newly covers these sensors. */
+  welcome(socket: RealtimeSocket, topic: Topic, sensors: string[]): void {
+    for (const sensor of sensors) {
+      if (topic === 'devices') this.sendSnapshot(socket, sensor)
+      // A fresh envelope, not the old one: ids must keep increasing at this client.
+      const scan = this.#lastScan.get(sensor)
+      if (topic === 'scan' && scan) this.#sendCopy(socket, 'scan:status', scan.data, sensor)
+      const system = this.#lastSystem.get(sensor)
+      if (topic === 'system' && system) this.#sendCopy(socket, 'system:status', system.data, sensor)
+    }
   }
 
-  #sendCopy<T extends 'scan:status' | 'system:status'>(socket: RealtimeSocket, type: T, data: EventDataMap[T]): void {
-    socket.emit('event', this.#d.factory.create(type, data) as AnyEnvelope)
+  #sendCopy<T extends 'scan:status' | 'system:status'>(socket: RealtimeSocket, type: T, data: EventDataMap[T], sensor: string): void {
+    socket.emit('event', this.#d.factory.create(type, data, sensor) as AnyEnvelope)
   }
 
-  sendSnapshot(socket: RealtimeSocket): void {
-    const devices = this.#d.devices()
+  /** One sensor's table as `device:snapshot` chunks of at most SNAPSHOT_CHUNK_SIZE (one empty chunk for an empty table). */
+  sendSnapshot(socket: RealtimeSocket, sensor: string): void {
+    const devices = [...this.#d.devices(sensor)]
     const chunks = Math.max(1, Math.ceil(devices.length / SNAPSHOT_CHUNK_SIZE))
     for (let chunk = 0; chunk < chunks; chunk++) {
       const slice = devices.slice(chunk * SNAPSHOT_CHUNK_SIZE, (chunk + 1) * SNAPSHOT_CHUNK_SIZE)
-      socket.emit('event', this.#d.factory.create('device:snapshot', { devices: slice, chunk, chunks }))
+      socket.emit('event', this.#d.factory.create('device:snapshot', { devices: slice, chunk, chunks }, sensor))
     }
   }
 

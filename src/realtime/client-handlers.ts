@@ -1,10 +1,10 @@
 // Per-socket behaviour: the rate limiter in front of every client message, then
 // subscribe / unsubscribe / ping exactly as SPEC section 3 defines them.
 import type { Clock } from '../clock.js'
-import type { ClientError, SubscriptionAck, Topic } from '../events.js'
+import { TOPICS, type ClientError, type SubscriptionAck, type Topic } from '../events.js'
 import type { ServiceStats } from '../stats.js'
 import { parseSubscribeOptions, parseSubscription } from './subscriptions.js'
-import { batchedTopicsOf, batchRoomOf, topicsOf } from './rooms.js'
+import { roomsFor, subscriptionsOf, type Subscriptions, type TopicSubscription } from './rooms.js'
 import { TokenBucket } from './token-bucket.js'
 import type { RealtimeSocket } from './types.js'
 
@@ -25,8 +25,13 @@ export interface ClientHandlerDeps {
   clock: Clock
   stats: ServiceStats
   limits: ClientLimits
-  /** Called after a socket newly joined topics, to send what a new subscriber needs first. */
-  onJoined: (socket: RealtimeSocket, topics: Topic[]) => void
+  /** The configured sensors' names (a subscription may narrow a topic to some of them). */
+  sensorNames: () => string[]
+  /**
+   * Called after a subscription, for each topic whose subscription now covers sensors it did
+   * not, to send what a new subscriber needs first (a snapshot, the latest status).
+   */
+  onCovered: (socket: RealtimeSocket, topic: Topic, sensors: string[]) => void
   /**
    * Called before a socket leaves a batch room and joins another, to send what is pending for
    * both: a socket switching delivery mode then neither loses, repeats nor reorders an
@@ -43,19 +48,29 @@ function splitArgs(args: unknown[]): { payload: unknown[]; ack: Ack | undefined 
   return typeof last === 'function' ? { payload: args.slice(0, -1), ack: last as Ack } : { payload: args, ack: undefined }
 }
 
-function joinedTopics(socket: RealtimeSocket): Topic[] {
-  return topicsOf(socket.rooms)
+/** The sensors a topic's subscription covers, by name (null means every configured sensor). */
+function covered(subscription: TopicSubscription | undefined, all: string[]): Set<string> {
+  if (!subscription) return new Set()
+  return new Set(subscription.sensors ?? all)
 }
 
-/** Moves the socket to the batch room of `topics` (none when empty). */
-function setBatchedTopics(socket: RealtimeSocket, topics: Topic[], deps: ClientHandlerDeps): void {
-  const current = batchedTopicsOf(socket.rooms)
-  const from = current.length > 0 ? batchRoomOf(current) : undefined
-  const to = topics.length > 0 ? batchRoomOf(topics) : undefined
-  if (from === to) return
-  deps.beforeBatchRoomChange([from, to].filter((room): room is string => room !== undefined))
-  if (from) socket.leave(from)
-  if (to) socket.join(to)
+/** Moves the socket to the rooms of `next`, sending what is pending for a batch room it leaves or joins first. */
+function applySubscriptions(socket: RealtimeSocket, next: Subscriptions, deps: ClientHandlerDeps): void {
+  const before = roomsFor(subscriptionsOf(socket.rooms))
+  const after = roomsFor(next)
+  if (before.batchRoom !== after.batchRoom) {
+    deps.beforeBatchRoomChange([before.batchRoom, after.batchRoom].filter((room): room is string => room !== undefined))
+    if (before.batchRoom) socket.leave(before.batchRoom)
+    if (after.batchRoom) socket.join(after.batchRoom)
+  }
+  const keep = new Set(after.streams)
+  for (const room of before.streams) if (!keep.has(room)) socket.leave(room)
+  for (const room of after.streams) socket.join(room)
+}
+
+function ackOf(socket: RealtimeSocket): SubscriptionAck {
+  const subscriptions = subscriptionsOf(socket.rooms)
+  return { ok: true, topics: TOPICS.filter((topic) => subscriptions[topic] !== undefined), subscriptions }
 }
 
 export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandlerDeps): void {
@@ -97,36 +112,31 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
     const { payload, ack } = splitArgs(args)
     const parsed = payload.length === 1 || payload.length === 2 ? parseSubscription(payload[0]) : parseSubscription(undefined)
     if (!parsed.ok) return refuse(parsed.error, ack)
-    const options = parseSubscribeOptions(payload[1])
+    const all = deps.sensorNames()
+    const options = parseSubscribeOptions(payload[1], all)
     if (!options.ok) return refuse(options.error, ack)
-    const subscribed = new Set(joinedTopics(socket))
-    const fresh = parsed.topics.filter((topic) => !subscribed.has(topic))
-    // One delivery mode per topic: subscribing again with the other mode switches it.
-    const batched = new Set(batchedTopicsOf(socket.rooms))
+    const current = subscriptionsOf(socket.rooms)
+    const next: Subscriptions = { ...current }
+    // Naming every sensor is the same as naming none: the topic's plain room, cheapest to route.
+    const sensors = options.sensors === null || options.sensors.length === all.length ? null : [...options.sensors].sort()
+    for (const topic of parsed.topics) next[topic] = { sensors, batch: options.batch }
+    applySubscriptions(socket, next, deps)
     for (const topic of parsed.topics) {
-      if (options.batch) batched.add(topic)
-      else batched.delete(topic)
+      const had = covered(current[topic], all)
+      const fresh = [...covered(next[topic], all)].filter((sensor) => !had.has(sensor))
+      if (fresh.length > 0) deps.onCovered(socket, topic, fresh)
     }
-    setBatchedTopics(socket, [...batched], deps)
-    for (const topic of parsed.topics) {
-      if (options.batch) socket.leave(topic)
-      else socket.join(topic)
-    }
-    if (fresh.length > 0) deps.onJoined(socket, fresh)
-    ack?.({ ok: true, topics: joinedTopics(socket) } satisfies SubscriptionAck)
+    ack?.(ackOf(socket))
   })
 
   untyped.on('unsubscribe', (...args) => {
     const { payload, ack } = splitArgs(args)
     const parsed = payload.length === 1 ? parseSubscription(payload[0]) : parseSubscription(undefined)
     if (!parsed.ok) return refuse(parsed.error, ack)
-    setBatchedTopics(
-      socket,
-      batchedTopicsOf(socket.rooms).filter((topic) => !parsed.topics.includes(topic)),
-      deps,
-    )
-    for (const topic of parsed.topics) socket.leave(topic)
-    ack?.({ ok: true, topics: joinedTopics(socket) } satisfies SubscriptionAck)
+    const next = subscriptionsOf(socket.rooms)
+    for (const topic of parsed.topics) delete next[topic]
+    applySubscriptions(socket, next, deps)
+    ack?.(ackOf(socket))
   })
 
   untyped.on('ping', (...args) => {

@@ -36,10 +36,18 @@ export interface RealtimeOptions extends RealtimeLimits {
   clock: Clock
   /** When set, the handshake must carry `auth: { token }`. */
   apiToken?: string
-  /** The device table (for snapshots) and the connection state (for the greeting), read when needed. */
-  devices: () => WifiDevice[]
-  kismetState: () => ConnectionState
+  /** What the Socket.IO layer reads about the sensors, when it needs it. */
+  sensors: SensorDirectory
   log: { warn(obj: object, msg: string): void }
+}
+
+/** The sensors as the Socket.IO layer sees them: names, states and device tables (src/sensors.ts is one). */
+export interface SensorDirectory {
+  names(): string[]
+  /** The least ready sensor's state. */
+  readonly state: ConnectionState
+  stateOf(name: string): ConnectionState | undefined
+  devicesOf(name: string): Iterable<WifiDevice>
 }
 
 export interface Realtime {
@@ -57,7 +65,8 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
     channel,
     factory,
     clock,
-    devices: options.devices,
+    devices: (sensor) => options.sensors.devicesOf(sensor),
+    sensorCount: () => options.sensors.names().length,
     recoveryWindowMs: options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
     recoveryBufferPackets: options.recoveryBufferPackets ?? DEFAULT_RECOVERY_BUFFER_PACKETS,
   })
@@ -76,10 +85,17 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
       clock,
       stats,
       limits,
-      onJoined: (s, topics) => broadcaster.welcome(s, topics),
+      sensorNames: () => options.sensors.names(),
+      onCovered: (s, topic, sensors) => broadcaster.welcome(s, topic, sensors),
       beforeBatchRoomChange: (rooms) => broadcaster.prepareBatchRooms(rooms),
     })
-    socket.emit('connected', { id: socket.id, topics: [...TOPICS], kismet: { state: options.kismetState() } })
+    const { sensors } = options
+    socket.emit('connected', {
+      id: socket.id,
+      topics: [...TOPICS],
+      kismet: { state: sensors.state },
+      sensors: sensors.names().map((name) => ({ name, state: sensors.stateOf(name) ?? 'connecting' })),
+    })
   })
 
   // Memory per client stays bounded: one that stops reading is dropped, not buffered for ever.

@@ -1,7 +1,7 @@
 // Validation of `subscribe` / `unsubscribe` payloads (SPEC section 3): one known topic or
 // an array of at most 16 known topics, refused as a whole otherwise.
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { MAX_TOPICS_PER_REQUEST, SubscribeOptionsSchema, SubscriptionRequestSchema, TOPICS, type ClientError, type Topic } from '../events.js'
+import { MAX_SENSORS_PER_REQUEST, MAX_TOPICS_PER_REQUEST, SubscribeOptionsSchema, SubscriptionRequestSchema, TOPICS, type ClientError, type Topic } from '../events.js'
 
 const validRequest = TypeCompiler.Compile(SubscriptionRequestSchema)
 const validOptions = TypeCompiler.Compile(SubscribeOptionsSchema)
@@ -36,11 +36,21 @@ export function parseSubscription(payload: unknown): ParsedSubscription {
   }
 }
 
-export type ParsedSubscribeOptions = { ok: true; batch: boolean } | { ok: false; error: ClientError }
+export type ParsedSubscribeOptions = { ok: true; batch: boolean; sensors: string[] | null } | { ok: false; error: ClientError }
 
-/** The optional second argument of `subscribe`: absent, or `{ batch?: boolean }`. */
-export function parseSubscribeOptions(options: unknown): ParsedSubscribeOptions {
-  if (options === undefined) return { ok: true, batch: false }
-  if (validOptions.Check(options)) return { ok: true, batch: options.batch === true }
-  return { ok: false, error: { code: 'INVALID_PAYLOAD', message: 'subscribe options are { batch?: boolean }' } }
+/** The optional second argument of `subscribe`: absent, or `{ batch?: boolean, sensors?: string[] }` naming configured sensors. */
+export function parseSubscribeOptions(options: unknown, knownSensors: readonly string[]): ParsedSubscribeOptions {
+  if (options === undefined) return { ok: true, batch: false, sensors: null }
+  if (!validOptions.Check(options)) {
+    return {
+      ok: false,
+      error: { code: 'INVALID_PAYLOAD', message: `subscribe options are { batch?: boolean, sensors?: string[] } (1 to ${MAX_SENSORS_PER_REQUEST} sensor names, no repeats)` },
+    }
+  }
+  const sensors = options.sensors ?? null
+  const unknown = sensors?.find((sensor) => !knownSensors.includes(sensor))
+  if (unknown !== undefined) {
+    return { ok: false, error: { code: 'INVALID_SENSOR', message: `Unknown sensor ${JSON.stringify(unknown)}; sensors are ${knownSensors.join(', ')}` } }
+  }
+  return { ok: true, batch: options.batch === true, sensors }
 }

@@ -2,6 +2,9 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import configPlugin from '../../plugins/app/config.js'
 import { ConfigError } from '../../src/config.js'
 
@@ -97,4 +100,67 @@ t.test('the server process prints the line and exits 1 on a bad value', async (t
   t.equal(code, 1)
   t.equal(stderr.trim().split('\n').length, 1, 'exactly one line')
   t.match(stderr, /^kismet-ws: Invalid configuration: PORT="abc" is invalid: expected a TCP port number/)
+})
+
+async function loadSensors(env: Record<string, string>) {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(configPlugin, { env })
+  await app.ready()
+  return app.sensorConfigs
+}
+
+t.test('without KISMET_SENSORS, KISMET_API_URL and its credential are one sensor named default', async (t) => {
+  t.same(await loadSensors({ KISMET_API_URL: 'http://kismet:2501', KISMET_API_KEY: 'ABCDEF0123456789ABCDEF0123456789' }), [
+    { name: 'default', url: 'http://kismet:2501', apiKey: 'ABCDEF0123456789ABCDEF0123456789' },
+  ])
+})
+
+t.test('KISMET_SENSORS: a JSON array, or the path of a file holding one', async (t) => {
+  const sensors = [
+    { name: 'north', url: 'http://10.0.0.2:2501', apiKey: 'NORTHKEY0123456789ABCDEF01234567' },
+    { name: 'south_2', url: 'https://10.0.0.3:2501/kismet', user: 'kismet', password: 'pw-south' },
+  ]
+  t.same(await loadSensors({ KISMET_SENSORS: JSON.stringify(sensors) }), sensors)
+  const dir = mkdtempSync(path.join(tmpdir(), 'kismet-ws-sensors-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = path.join(dir, 'sensors.json')
+  writeFileSync(file, JSON.stringify(sensors, null, 2))
+  t.same(await loadSensors({ KISMET_SENSORS: file }), sensors, 'read from the file')
+})
+
+const badSensors: Array<[string, string, RegExp]> = [
+  ['not JSON', '[{"name": "north", "url": "http://a:2501", "apiKey": "SECRET-KEY-1"', /^Invalid configuration: KISMET_SENSORS is not valid JSON/],
+  ['not an array', '{"name": "north"}', /KISMET_SENSORS is neither a JSON array nor a readable file/],
+  ['an object inside', '[{"name": "north", "url": "http://a:2501"}, 5]', /KISMET_SENSORS entry 2: expected an object/],
+  ['empty', '[]', /KISMET_SENSORS names no sensor/],
+  ['a bad name', '[{"name": "north pole", "url": "http://a:2501"}]', /KISMET_SENSORS entry 1: name must be 1 to 64 letters, digits/],
+  ['a room-unsafe name', '[{"name": "devices@x", "url": "http://a:2501"}]', /entry 1: name must be/],
+  ['the same name twice', '[{"name": "north", "url": "http://a:2501"}, {"name": "North", "url": "http://b:2501"}]', /KISMET_SENSORS entry 2 \("North"\): the name is used by an earlier entry/],
+  ['a bad url', '[{"name": "north", "url": "ftp://a", "apiKey": "SECRET-KEY-1"}]', /KISMET_SENSORS entry 1 \("north"\): url must be an http:\/\/ or https:\/\/ URL/],
+  ['key and login', '[{"name": "north", "url": "http://a:2501", "apiKey": "SECRET-KEY-1", "user": "u", "password": "SECRET-PW-1"}]', /entry 1 \("north"\): give either apiKey or user and password, not both/],
+  ['a user without password', '[{"name": "north", "url": "http://a:2501", "user": "u"}]', /entry 1 \("north"\): user and password go together/],
+  ['a misspelt property', '[{"name": "north", "url": "http://a:2501", "apikey": "SECRET-KEY-1"}]', /entry 1 \("north"\): unknown property "apikey"/],
+  ['a file that is not there', '/nonexistent/sensors.json', /KISMET_SENSORS is neither a JSON array nor a readable file \("\/nonexistent\/sensors.json": ENOENT\)/],
+]
+
+for (const [what, value, expected] of badSensors) {
+  t.test(`KISMET_SENSORS with ${what} stops the start with one line naming the entry and the problem`, async (t) => {
+    const error = await loadSensors({ KISMET_SENSORS: value }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    t.ok(error instanceof ConfigError, 'a ConfigError')
+    const message = (error as Error).message
+    t.match(message, expected)
+    t.notMatch(message, /\n/, 'one line')
+    t.notMatch(message, /SECRET/, 'no secret shown')
+  })
+}
+
+t.test('KISMET_SENSORS together with KISMET_API_URL is refused; READY_MIN_SENSORS cannot exceed the sensors', async (t) => {
+  const both = await loadSensors({ KISMET_SENSORS: '[{"name": "a", "url": "http://a:2501"}]', KISMET_API_URL: 'http://b:2501' }).catch((e: Error) => e)
+  t.match((both as Error).message, /KISMET_SENSORS names the sensors, so KISMET_API_URL must not be set as well/)
+  const tooMany = await loadSensors({ KISMET_SENSORS: '[{"name": "a", "url": "http://a:2501"}]', READY_MIN_SENSORS: '2' }).catch((e: Error) => e)
+  t.match((tooMany as Error).message, /READY_MIN_SENSORS=2 is more than the 1 sensor\(s\) configured/)
 })

@@ -59,8 +59,8 @@ t.test('what the load generator reads off the frames is what a full parse reads,
   const publish = (from: number) => {
     for (let i = from; i < from + 3; i++) {
       const device = makeDevice(i)
-      const update = app.envelopes.create('device:update', { device, action: 'update', changes: { channel: device.channel } })
-      const signal = app.envelopes.create('signal:update', { key: device.key, mac: device.mac, signal: -50, lastSeen: device.lastSeen, packets: 1, dataBytes: 2 })
+      const update = app.envelopes.create('device:update', { device, action: 'update', changes: { channel: device.channel } }, 'default')
+      const signal = app.envelopes.create('signal:update', { key: device.key, mac: device.mac, signal: -50, lastSeen: device.lastSeen, packets: 1, dataBytes: 2 }, 'default')
       app.events.publish(update)
       app.events.publish(signal)
       published.push(update, signal)

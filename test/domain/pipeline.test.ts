@@ -59,6 +59,7 @@ function setup() {
   const kismet = new ListKismet(clock)
   const published: AnyEnvelope[] = []
   const pipeline = createPipeline({
+    name: 'default',
     settings: {
       kismet: { baseUrl: 'http://kismet.invalid:2501', timeoutMs: 1000 },
       poll: { enabled: true, pollIntervalMs: HOUR, heartbeatIntervalMs: HOUR, retryDelayMs: HOUR, maxRetries: 5, deviceTtlS: 300 },
@@ -66,7 +67,7 @@ function setup() {
     },
     clock,
     log: silent,
-    stats,
+    serviceStats: stats,
     factory: new EnvelopeFactory({ clock, stats }),
     publish: (envelope) => published.push(envelope),
     clients: () => 0,

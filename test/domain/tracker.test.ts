@@ -69,7 +69,7 @@ t.test('an AP that Kismet reclassifies as a client: the changes, as a client rec
   const changes = diffDevices(ap, client)?.changes
   const received = JSON.parse(JSON.stringify(changes)) as Record<string, unknown>
   t.same(received, { type: 'Client', ssid: null, clients: null, bssid: 'AA:BB:CC:00:00:77' })
-  const envelope = { type: 'device:update', data: { device: client, action: 'update', changes }, timestamp: T0, id: 'r-1' } as AnyEnvelope
+  const envelope = { type: 'device:update', data: { device: client, action: 'update', changes }, timestamp: T0, id: 'r-1', sensor: 'default' } as AnyEnvelope
   t.same(envelopeErrors(envelope), [], 'null for a field that went is part of the contract')
 })
 

@@ -87,9 +87,11 @@ t.test('every event and error row of SPEC section 3, from the outside', async (t
   await invalidTopic
 
   // Subscribe to everything: the snapshot comes first, then live events.
+  const everySensor = { sensors: null, batch: false }
   t.same(await emitAck('subscribe', ['devices', 'alerts', 'system', 'scan', 'tak']), {
     ok: true,
     topics: ['devices', 'alerts', 'system', 'scan', 'tak'],
+    subscriptions: { devices: everySensor, alerts: everySensor, system: everySensor, scan: everySensor, tak: everySensor },
   })
   const snapshot = await envelope((e) => e.type === 'device:snapshot')
   t.equal(snapshot.data['chunk'], 0)

@@ -177,3 +177,36 @@ export function tableDifferences(client: WifiDevice[], truth: WifiDevice[], limi
   for (const key of have.keys()) if (!want.has(key)) out.push(`extra ${key}`)
   return out.length > limit ? [...out.slice(0, limit), `... ${out.length - limit} more`] : out
 }
+
+/**
+ * What a client of several sensors knows: one ClientTable per sensor, fed the envelopes
+ * about that sensor (a device is identified by sensor and key). Envelope ids must increase
+ * across all of them, as the service numbers them in one sequence.
+ */
+export class SensorTables {
+  readonly bySensor = new Map<string, ClientTable>()
+  readonly anomalies: string[] = []
+  readonly #ids = new ClientTable()
+
+  apply(envelope: AnyEnvelope): void {
+    // The id check over the whole stream (the table itself is not used).
+    this.#ids.apply({ ...envelope, type: 'server:shutdown', data: { message: '' } } as AnyEnvelope)
+    if (envelope.type === 'server:shutdown') return
+    if (envelope.sensor === undefined) {
+      this.anomalies.push(`${envelope.type} ${envelope.id} without a sensor`)
+      return
+    }
+    this.table(envelope.sensor).apply(envelope)
+  }
+
+  table(sensor: string): ClientTable {
+    let table = this.bySensor.get(sensor)
+    if (!table) this.bySensor.set(sensor, (table = new ClientTable()))
+    return table
+  }
+
+  /** Every anomaly, of the stream and of each sensor's table. */
+  allAnomalies(): string[] {
+    return [...this.anomalies, ...this.#ids.anomalies, ...[...this.bySensor].flatMap(([sensor, table]) => table.anomalies.map((a) => `${sensor}: ${a}`))]
+  }
+}

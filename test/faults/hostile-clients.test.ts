@@ -298,7 +298,7 @@ async function measuredRun(
   let index = 0
   for (let round = 0; round < options.rounds; round++) {
     for (let i = 0; i < options.perRound; i++) {
-      const envelope = app.envelopes.create('device:update', { device: fatDevice(index++, options.bytes), action: 'update', changes: { name: 'x' } })
+      const envelope = app.envelopes.create('device:update', { device: fatDevice(index++, options.bytes), action: 'update', changes: { name: 'x' } }, 'default')
       sentAt.set(envelope.id, performance.now())
       app.events.publish(envelope)
     }
@@ -365,7 +365,7 @@ t.test('a client that never reads is dropped with bounded memory; a good client 
   // on flowing (bounded) until what is queued for it in the service passes the bound.
   for (let round = shape.rounds; stalledSocket.connected && round < shape.rounds * 5; round++) {
     for (let i = 0; i < shape.perRound; i++) {
-      app.events.publish(app.envelopes.create('device:update', { device: fatDevice(round * 1000 + i, shape.bytes), action: 'update', changes: { name: 'x' } }))
+      app.events.publish(app.envelopes.create('device:update', { device: fatDevice(round * 1000 + i, shape.bytes), action: 'update', changes: { name: 'x' } }, 'default'))
     }
     clock.advance(shape.stepMs)
     const backlog = stalledSocket.connected ? backlogBytes(stalledSocket.conn) : 0
@@ -408,7 +408,7 @@ t.test('memory: what is kept for clients that reconnect is capped; a short drop 
   const publish = (count: number): string => {
     let id = ''
     for (let i = 0; i < count; i++) {
-      const envelope = app.envelopes.create('device:update', { device: makeDevice(index++), action: 'new' })
+      const envelope = app.envelopes.create('device:update', { device: makeDevice(index++), action: 'new' }, 'default')
       app.events.publish(envelope)
       id = envelope.id
     }

@@ -65,7 +65,7 @@ async function restState(h: Harness): Promise<{ state: ConnectionState; connecte
 
 /** The state is what the poller, REST and the client's latest system:status all say. */
 async function assertState(t: Test, h: Harness, state: ConnectionState): Promise<void> {
-  t.equal(h.p.app.pipeline.poller.state, state, `poller state ${state}`)
+  t.equal(h.p.pipeline.poller.state, state, `poller state ${state}`)
   const rest = await restState(h)
   t.equal(rest.state, state, `/status says ${state}`)
   t.equal(rest.connected, state === 'connected', `/status connected is ${state === 'connected'}`)
@@ -151,7 +151,7 @@ async function recoverAndCheck(t: Test, h: Harness, during: ReturnType<typeof ch
 
 t.test('Kismet down at start: backoff is published, then the first contact loads everything', async (t) => {
   const h = await harness(t, { firstCycle: false })
-  const greeting = h.p.app.pipeline.poller.state
+  const greeting = h.p.pipeline.poller.state
   t.equal(greeting, 'connecting', 'before the first cycle the state is connecting')
   await h.p.sim.goDown()
   await h.p.cycle()
@@ -160,7 +160,7 @@ t.test('Kismet down at start: backoff is published, then the first contact loads
   await settle(h)
   await assertState(t, h, 'backoff')
   t.equal((await restState(h)).retries, 2, 'two retries counted')
-  t.equal(h.p.app.stats.kismetErrors.unreachable, 2, 'counted as unreachable')
+  t.equal(h.p.pipeline.stats.kismetErrors.unreachable, 2, 'counted as unreachable')
   t.same(h.table.devices.size, 0, 'nothing known yet')
   // Kismet lives on without us meanwhile.
   h.p.sim.addDevice()
@@ -181,16 +181,16 @@ for (const stage of [1, 2, 3] as const) {
     const h = await harness(t)
     const from = h.recorder.envelopes.length
     const during = churn(h, `kill${stage}`)
-    const requestsBefore = h.p.app.stats.kismetRequests
+    const requestsBefore = h.p.pipeline.stats.kismetRequests
     const published = h.p.envelopes.length
     h.p.sim.setLatency(300)
     h.p.advance(1000)
     const cycle = h.p.cycle()
     // The answers arrive one by one; once `stage` of them are in, the next one is on its way.
-    await until(() => h.p.app.stats.kismetRequests >= requestsBefore + stage, `${stage} answers`)
+    await until(() => h.p.pipeline.stats.kismetRequests >= requestsBefore + stage, `${stage} answers`)
     await h.p.sim.goDown()
     await cycle
-    t.equal(h.p.app.pipeline.poller.state, 'backoff', 'a cycle cut off is a failure')
+    t.equal(h.p.pipeline.poller.state, 'backoff', 'a cycle cut off is a failure')
     t.same(deviceAndAlertEvents(h.p.envelopes.slice(published)), [], 'nothing of the half-done cycle was applied')
     // The outage goes on; Kismet changes more.
     h.p.advance(1000)
@@ -212,7 +212,7 @@ t.test('Kismet restarted with a new start time and an empty table: nothing leave
   raise(h)
   h.p.advance(1000)
   await h.p.cycle()
-  const startedAt = h.p.app.pipeline.poller.link.startedAt
+  const startedAt = h.p.pipeline.poller.link.startedAt
   const before = [...h.table.devices.keys()]
   const from = h.recorder.envelopes.length
   h.p.advance(5000)
@@ -225,7 +225,7 @@ t.test('Kismet restarted with a new start time and an empty table: nothing leave
   await h.p.cycle()
   await settle(h)
   await assertState(t, h, 'connected')
-  t.not(h.p.app.pipeline.poller.link.startedAt, startedAt, 'the new start time is published')
+  t.not(h.p.pipeline.poller.link.startedAt, startedAt, 'the new start time is published')
   let actions = actionsSince(h, from)
   t.same(actions.filter((a) => a.startsWith('remove')), [], 'a restart is not evidence that a device left: nothing removed')
   t.same(actions.filter((a) => a.startsWith('new')).sort(), fresh.map((k) => `new ${k}`).sort(), 'the new run\'s devices are new, the one heard again is not')
@@ -308,7 +308,7 @@ t.test('a restart seen by a cycle that then fails still spares the unheard devic
   h.p.sim.restart({ keepDevices: false })
   h.p.sim.setFault({ kind: 'status', status: 503 }, { paths: /^\/devices\//, times: 1 })
   await h.p.cycle()
-  t.equal(h.p.app.pipeline.poller.state, 'backoff', 'the cycle that saw the restart failed on the devices')
+  t.equal(h.p.pipeline.poller.state, 'backoff', 'the cycle that saw the restart failed on the devices')
   h.p.advance(1000)
   await h.p.cycle()
   await settle(h)
@@ -329,10 +329,10 @@ t.test('Kismet slower than KISMET_TIMEOUT_MS: timeout, backoff, and no pile-up o
   t.equal(first, second, 'one cycle at a time')
   await first
   t.ok(Date.now() - started < 2000, 'the cycle gave up after the timeout, not after the answer')
-  t.equal(h.p.app.stats.kismetErrors.timeout, 1, 'one request timed out')
+  t.equal(h.p.pipeline.stats.kismetErrors.timeout, 1, 'one request timed out')
   h.p.advance(1000)
   await h.p.cycle()
-  t.equal(h.p.app.stats.kismetErrors.timeout, 2, 'then one per cycle')
+  t.equal(h.p.pipeline.stats.kismetErrors.timeout, 2, 'then one per cycle')
   await settle(h)
   await assertState(t, h, 'backoff')
   h.p.sim.setLatency(0)
@@ -375,7 +375,7 @@ for (const c of FAULTS) {
     await h.p.cycle()
     h.p.advance(1000)
     await h.p.cycle()
-    t.equal(h.p.app.stats.kismetErrors[c.kind], 2, `two ${c.kind} errors counted`)
+    t.equal(h.p.pipeline.stats.kismetErrors[c.kind], 2, `two ${c.kind} errors counted`)
     t.same(deviceAndAlertEvents(h.p.envelopes.slice(published)), [], 'no device or alert event from a failed cycle')
     await settle(h)
     await assertState(t, h, c.state)
@@ -389,13 +389,13 @@ for (const c of FAULTS) {
 t.test('an answer of many megabytes under the cap (16 MB of alerts) is read and used', async (t) => {
   const h = await harness(t)
   const from = h.recorder.envelopes.length
-  const bytesBefore = h.p.app.stats.bytesReceived
+  const bytesBefore = h.p.pipeline.stats.bytesReceived
   h.p.sim.setFault({ kind: 'huge', bytes: 16 * 1024 * 1024 }, { paths: /^\/alerts\//, times: 1 })
   const during = churn(h, 'huge', { remove: false })
   h.p.advance(1000)
   await h.p.cycle()
-  t.ok(h.p.app.stats.bytesReceived - bytesBefore >= 16 * 1024 * 1024, 'the whole answer was read')
-  t.equal(h.p.app.stats.totalKismetErrors, 0, 'no error')
+  t.ok(h.p.pipeline.stats.bytesReceived - bytesBefore >= 16 * 1024 * 1024, 'the whole answer was read')
+  t.equal(h.p.pipeline.stats.totalKismetErrors, 0, 'no error')
   await settle(h)
   await assertState(t, h, 'connected')
   const actions = actionsSince(h, from)
@@ -440,15 +440,15 @@ t.test('Kismet killed between pages of a full load (1,200 devices): the partial 
   h.p.advance(1000)
   await h.p.cycle()
   const during = churn(h, 'pages')
-  const requestsBefore = h.p.app.stats.kismetRequests
+  const requestsBefore = h.p.pipeline.stats.kismetRequests
   const published = h.p.envelopes.length
   h.p.sim.setLatency(300)
   h.p.advance(1000)
   const cycle = h.p.cycle()
-  await until(() => h.p.app.stats.kismetRequests >= requestsBefore + 2, 'status and the first page')
+  await until(() => h.p.pipeline.stats.kismetRequests >= requestsBefore + 2, 'status and the first page')
   await h.p.sim.goDown()
   await cycle
-  t.equal(h.p.app.pipeline.poller.state, 'backoff')
+  t.equal(h.p.pipeline.poller.state, 'backoff')
   t.same(deviceAndAlertEvents(h.p.envelopes.slice(published)), [], 'nothing of the first page was applied (no mass remove)')
   h.p.sim.setLatency(0)
   await h.p.sim.comeUp()
@@ -459,7 +459,7 @@ t.test('the heartbeat notices an outage while the loop is idle and publishes it'
   const h = await harness(t, { env: { HEARTBEAT_INTERVAL_MS: '5000' } })
   await h.p.sim.goDown()
   h.p.advance(5000) // the heartbeat asks Kismet
-  await until(() => h.p.app.pipeline.poller.state === 'backoff', 'the heartbeat to fail')
+  await until(() => h.p.pipeline.poller.state === 'backoff', 'the heartbeat to fail')
   await settle(h)
   await assertState(t, h, 'backoff')
   const from = h.recorder.envelopes.length
@@ -473,20 +473,20 @@ t.test('a refresh requested while a slow cycle runs still gets its full resync',
   const [gone] = [...h.table.devices.keys()]
   h.p.sim.setLatency(200)
   h.p.advance(1000)
-  const pollsBefore = h.p.app.stats.polls
-  const requestsBefore = h.p.app.stats.kismetRequests
+  const pollsBefore = h.p.pipeline.stats.polls
+  const requestsBefore = h.p.pipeline.stats.kismetRequests
   const cycle = h.p.cycle()
   // Once the status is in, the cycle has chosen an incremental read; its device request is on the way.
-  await until(() => h.p.app.stats.kismetRequests > requestsBefore, 'the cycle to be under way')
+  await until(() => h.p.pipeline.stats.kismetRequests > requestsBefore, 'the cycle to be under way')
   // Kismet forgets a device: only a full read can tell. The operator asks for one.
   h.p.sim.removeDevice(gone!)
   const refresh = await h.p.app.inject({ method: 'POST', url: '/api/kismet/ws/refresh' })
   t.equal(refresh.statusCode, 200, 'refresh accepted')
   await cycle
-  await until(() => h.p.app.stats.polls >= pollsBefore + 2, 'the resync after the running cycle', 5000).catch(() => undefined)
+  await until(() => h.p.pipeline.stats.polls >= pollsBefore + 2, 'the resync after the running cycle', 5000).catch(() => undefined)
   await settle(h)
   t.notOk(h.table.devices.has(gone!), 'the resync ran and the forgotten device was removed')
-  t.ok(h.p.app.stats.polls >= pollsBefore + 2, 'a second cycle ran for the refresh')
+  t.ok(h.p.pipeline.stats.polls >= pollsBefore + 2, 'a second cycle ran for the refresh')
   h.p.sim.setLatency(0)
   await assertConverged(t, h)
 })

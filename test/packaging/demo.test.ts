@@ -69,7 +69,7 @@ for (const stopSignal of ['SIGINT', 'SIGTERM'] as const) {
       })
     })
     const ack = await new Promise<SubscriptionAck>((resolve) => socket.emit('subscribe', ['devices'], resolve))
-    t.same(ack, { ok: true, topics: ['devices'] })
+    t.same(ack, { ok: true, topics: ['devices'], subscriptions: { devices: { sensors: null, batch: false } } })
     const envelope = await update
     t.equal(envelope.type, 'device:update')
     if (envelope.type === 'device:update') t.match(envelope.data.device.mac, /^([0-9A-F]{2}:){5}[0-9A-F]{2}$/)

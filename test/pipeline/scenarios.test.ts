@@ -7,7 +7,7 @@ import { envelopeErrors } from '../support/schemas.js'
 import type { AnyEnvelope } from '../../src/events.js'
 
 async function converged(t: Test, p: Pipeline): Promise<void> {
-  t.same(byKey(p.app.pipeline.tracker.all()), await p.truth(), 'the table equals a fresh read of Kismet')
+  t.same(byKey(p.pipeline.tracker.all()), await p.truth(), 'the table equals a fresh read of Kismet')
 }
 
 function allValid(t: Test, envelopes: AnyEnvelope[]): void {
@@ -21,7 +21,7 @@ t.test('initial load: every device seen within the TTL arrives as new, then quie
   const first = p.take()
   t.equal(first.length, 12)
   t.same(new Set(describe(first)), new Set(p.sim.devices().map((d) => `new ${d.key}`)))
-  t.equal(p.app.pipeline.poller.state, 'connected')
+  t.equal(p.pipeline.poller.state, 'connected')
   await converged(t, p)
 
   p.advance(2000)
@@ -93,7 +93,7 @@ t.test('a device that goes silent for the TTL is removed once', async (t) => {
   }
   const removed = p.take(['device:update']).filter((e) => e.type === 'device:update' && e.data.action === 'remove')
   t.same(new Set(describe(removed)), new Set(silent.map((d) => `remove ${d.key}`)))
-  t.same(p.app.pipeline.tracker.all().map((d) => d.key), [keep!.key])
+  t.same(p.pipeline.tracker.all().map((d) => d.key), [keep!.key])
   p.advance(20_000)
   p.sim.touchDevice(keep!.key)
   await p.cycle()
@@ -114,12 +114,12 @@ t.test('alerts: each once, across cycles, repeats in later answers, and an outag
   p.advance(2000)
   await p.sim.goDown()
   await p.cycle()
-  t.equal(p.app.pipeline.poller.state, 'backoff')
+  t.equal(p.pipeline.poller.state, 'backoff')
   const during = p.sim.raiseAlert({ header: 'APSPOOF', class: 'SPOOF', severity: 15 })
   await p.sim.comeUp()
   p.advance(2000)
   await p.cycle()
-  t.equal(p.app.pipeline.poller.state, 'connected')
+  t.equal(p.pipeline.poller.state, 'connected')
   const after = p.take(['alert:new'])
   t.same(describe(after), [`alert APSPOOF ${during.hash}`], 'the alert raised during the outage, once')
   if (after[0]?.type === 'alert:new') t.match(after[0].data.alert, { severity: 'high', class: 'SPOOF', read: false })
@@ -138,14 +138,14 @@ t.test('a Kismet restart resyncs: survivors keep their identity, a device not he
   await p.cycle()
   let events = p.take(['device:update'])
   t.same(events.filter((e) => e.type === 'device:update' && (e.data.action === 'new' || e.data.action === 'remove')), [], 'no new, no remove at the restart')
-  t.ok(p.app.pipeline.tracker.get(gone!.key), 'the device the restarted Kismet has not heard yet is still in the table')
+  t.ok(p.pipeline.tracker.get(gone!.key), 'the device the restarted Kismet has not heard yet is still in the table')
 
   // Kismet's clock is the service's here: move to one second before the TTL ends, then past it.
-  const lastSeen = p.app.pipeline.tracker.get(gone!.key)!.lastSeen
+  const lastSeen = p.pipeline.tracker.get(gone!.key)!.lastSeen
   p.advance(lastSeen + 300_000 - 1000 - p.kismetNow())
   for (const d of rest) p.sim.touchDevice(d.key)
   await p.cycle()
-  t.ok(p.app.pipeline.tracker.get(gone!.key), 'a second before the TTL ends it is still there')
+  t.ok(p.pipeline.tracker.get(gone!.key), 'a second before the TTL ends it is still there')
   p.advance(2000)
   for (const d of rest) p.sim.touchDevice(d.key)
   await p.cycle()
@@ -159,15 +159,15 @@ t.test('Kismet down and back: backoff, then a resync brings the table up to date
   await p.cycle()
   p.take()
   const states: string[] = []
-  p.app.pipeline.poller.onStateChange((state) => states.push(state))
+  p.pipeline.poller.onStateChange((state) => states.push(state))
 
   await p.sim.goDown()
   p.advance(2000)
   await p.cycle()
   await p.cycle()
-  t.equal(p.app.pipeline.poller.state, 'backoff')
-  t.equal(p.app.pipeline.poller.retries, 2)
-  t.ok(p.app.stats.kismetErrors.unreachable >= 2, 'counted as unreachable')
+  t.equal(p.pipeline.poller.state, 'backoff')
+  t.equal(p.pipeline.poller.retries, 2)
+  t.ok(p.pipeline.stats.kismetErrors.unreachable >= 2, 'counted as unreachable')
 
   const [changed] = p.sim.devices()
   const added = p.sim.addDevice()
@@ -176,7 +176,7 @@ t.test('Kismet down and back: backoff, then a resync brings the table up to date
   p.advance(2000)
   await p.cycle()
   t.same(states, ['backoff', 'connected'])
-  t.equal(p.app.pipeline.poller.retries, 0)
+  t.equal(p.pipeline.poller.retries, 0)
   const events = describe(p.take(['device:update']))
   t.ok(events.includes(`new ${added.key}`), 'the device added meanwhile is new')
   t.ok(events.some((e) => e.startsWith(`update ${changed!.key}`)), 'the renamed device is updated')
@@ -188,13 +188,13 @@ t.test('a 401 moves to auth_failed, emits nothing, and a fixed credential recove
   p.sim.setFault({ kind: 'unauthorized' })
   await p.cycle()
   await p.cycle()
-  t.equal(p.app.pipeline.poller.state, 'auth_failed')
-  t.equal(p.app.stats.kismetErrors.unauthorized, 2)
+  t.equal(p.pipeline.poller.state, 'auth_failed')
+  t.equal(p.pipeline.stats.kismetErrors.unauthorized, 2)
   t.same(p.take(), [], 'nothing emitted while unauthorized')
 
   p.sim.setFault(null)
   await p.cycle()
-  t.equal(p.app.pipeline.poller.state, 'connected')
+  t.equal(p.pipeline.poller.state, 'connected')
   t.equal(p.take().length, 2)
   await converged(t, p)
 })
@@ -203,20 +203,20 @@ t.test('KISMET_ENABLED=false: no request ever reaches Kismet', async (t) => {
   const p = await startPipeline(t, { sim: { devices: 2 }, env: { KISMET_ENABLED: 'false' } })
   await p.cycle()
   p.advance(10 * 60_000)
-  t.equal(p.app.pipeline.poller.state, 'disabled')
+  t.equal(p.pipeline.poller.state, 'disabled')
   t.equal(p.sim.stats.requests, 0)
 })
 
 t.test('the heartbeat notices Kismet going away between polls and publishes the state', async (t) => {
   const p = await startPipeline(t, { sim: { devices: 2 }, env: { HEARTBEAT_INTERVAL_MS: '30000' } })
   await p.cycle()
-  t.equal(p.app.pipeline.poller.state, 'connected')
+  t.equal(p.pipeline.poller.state, 'connected')
   await p.sim.goDown()
-  const backoff = new Promise<string>((resolve) => p.app.pipeline.poller.onStateChange((state) => resolve(state)))
+  const backoff = new Promise<string>((resolve) => p.pipeline.poller.onStateChange((state) => resolve(state)))
   p.advance(30_000)
   t.equal(await backoff, 'backoff')
   p.advance(2000) // the system:status throttle window
   const states = p.envelopes.flatMap((e) => (e.type === 'system:status' ? [e.data.kismet.state] : []))
   t.equal(states.at(-1), 'backoff', 'system:status says so')
-  t.equal(p.app.stats.kismetErrors.unreachable, 1)
+  t.equal(p.pipeline.stats.kismetErrors.unreachable, 1)
 })

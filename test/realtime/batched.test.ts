@@ -30,7 +30,7 @@ const batchedClient = (t: TestLike, url: string) => subscribedClient(t, url, ['d
 function publishDevices(app: Awaited<ReturnType<typeof startApp>>['app'], from: number, count: number): string[] {
   const ids: string[] = []
   for (let i = from; i < from + count; i++) {
-    const envelope = app.envelopes.create('device:update', { device: makeDevice(i), action: 'new' })
+    const envelope = app.envelopes.create('device:update', { device: makeDevice(i), action: 'new' }, 'default')
     app.events.publish(envelope)
     ids.push(envelope.id)
   }
@@ -40,7 +40,7 @@ function publishDevices(app: Awaited<ReturnType<typeof startApp>>['app'], from: 
 t.test('a batched subscriber gets every envelope once, in order, in few packets', async (t) => {
   const { url, app } = await startApp(t)
   const { client, batches, ack, recorder: batched } = await batchedClient(t, url)
-  t.same(ack, { ok: true, topics: ['devices', 'alerts'] })
+  t.same(ack, { ok: true, topics: ['devices', 'alerts'], subscriptions: { devices: { sensors: null, batch: true }, alerts: { sensors: null, batch: true } } })
   const { recorder } = await subscribedClient(t, url, ['devices'])
 
   const ids = publishDevices(app, 0, 1200)
@@ -62,7 +62,7 @@ t.test('a batched subscriber gets every envelope once, in order, in few packets'
 
 t.test('the snapshot still comes first, as events, and the mode can be switched back', async (t) => {
   const { url, app } = await startApp(t)
-  app.pipeline.tracker.ingest([makeDevice(1), makeDevice(2)])
+  app.sensors.get('default')!.tracker.ingest([makeDevice(1), makeDevice(2)])
   const { client, recorder, batches } = await subscribedClient(t, url, ['devices'], { batch: true })
   t.equal(recorder.ofType('device:snapshot').length, 1, 'snapshot sent as an event')
 
@@ -147,8 +147,8 @@ t.test('the topics a client takes batched come in one stream, in publish order; 
   const alert = { id: '1', type: 'kismet', timestamp: 1_795_630_037_618, severity: 'high', message: 'Logging disabled', header: 'LOGDISABLED', class: 'SYSTEM', read: false } as const
   const ids: string[] = []
   for (let i = 0; i < 3; i++) {
-    const device = app.envelopes.create('device:update', { device: makeDevice(i), action: 'new' })
-    const raised = app.envelopes.create('alert:new', { alert: { ...alert, id: String(i) } })
+    const device = app.envelopes.create('device:update', { device: makeDevice(i), action: 'new' }, 'default')
+    const raised = app.envelopes.create('alert:new', { alert: { ...alert, id: String(i) } }, 'default')
     app.events.publish(device)
     app.events.publish(raised)
     ids.push(device.id, raised.id)

@@ -5,7 +5,7 @@ import { startApp, type TestLike } from '../helper.js'
 import { createClient, EnvelopeRecorder, waitFor, type ClientSocket } from '../support/socket.js'
 import { makeDevice } from '../support/devices.js'
 import { envelopeErrors } from '../support/schemas.js'
-import type { AnyEnvelope, EventDataMap, EventType, SubscriptionAck, Topic } from '../../src/events.js'
+import { isSensorEvent, type AnyEnvelope, type EventDataMap, type EventType, type SubscriptionAck, type Topic } from '../../src/events.js'
 import type { FastifyInstance } from 'fastify'
 
 async function subscribed(t: TestLike, url: string, topics: Topic[]): Promise<{ client: ClientSocket; recorder: EnvelopeRecorder }> {
@@ -17,7 +17,7 @@ async function subscribed(t: TestLike, url: string, topics: Topic[]): Promise<{ 
 }
 
 function publish<T extends EventType>(app: FastifyInstance, type: T, data: EventDataMap[T]): AnyEnvelope {
-  const envelope = app.envelopes.create(type, data) as AnyEnvelope
+  const envelope = app.envelopes.create(type, data, isSensorEvent(type) ? 'default' : undefined) as AnyEnvelope
   app.events.publish(envelope)
   return envelope
 }
@@ -78,7 +78,7 @@ t.test('ids are unique and increase within the run', async (t) => {
 
 t.test('a devices subscriber gets the table as snapshot chunks of at most 500, before later updates', async (t) => {
   const { url, app } = await startApp(t)
-  app.pipeline.tracker.ingest(Array.from({ length: 1203 }, (_, i) => makeDevice(i)))
+  app.sensors.get('default')!.tracker.ingest(Array.from({ length: 1203 }, (_, i) => makeDevice(i)))
   const client = createClient(t, url)
   const recorder = new EnvelopeRecorder(client)
   await waitFor(client, 'connected')

@@ -16,7 +16,7 @@ t.test('missed events are replayed in order, once, after a short drop', async (t
 
   const publishUpdate = (i: number) => {
     const device = makeDevice(i)
-    const envelope = app.envelopes.create('device:update', { device, action: 'new' })
+    const envelope = app.envelopes.create('device:update', { device, action: 'new' }, 'default')
     app.events.publish(envelope)
     return envelope.id
   }
@@ -49,7 +49,7 @@ t.test('a batched subscriber gets what it missed too, in order, once', async (t)
   await new Promise<SubscriptionAck>((resolve) => client.emit('subscribe', 'devices', { batch: true }, resolve))
 
   const publish = (i: number) => {
-    const envelope = app.envelopes.create('device:update', { device: makeDevice(i), action: 'new' })
+    const envelope = app.envelopes.create('device:update', { device: makeDevice(i), action: 'new' }, 'default')
     app.events.publish(envelope)
     return envelope.id
   }

@@ -19,12 +19,13 @@ async function connected(t: TestLike, url: string) {
 t.test('subscribe joins rooms and acks the rooms now joined', async (t) => {
   const { url, app } = await startApp(t)
   const client = await connected(t, url)
-  t.same(await request(client, 'subscribe', ['devices', 'alerts']), { ok: true, topics: ['devices', 'alerts'] })
-  t.same(await request(client, 'subscribe', 'system'), { ok: true, topics: ['devices', 'alerts', 'system'] })
-  t.same(await request(client, 'subscribe', 'system'), { ok: true, topics: ['devices', 'alerts', 'system'] }, 'twice is harmless')
+  const each = { sensors: null, batch: false }
+  t.same(await request(client, 'subscribe', ['devices', 'alerts']), { ok: true, topics: ['devices', 'alerts'], subscriptions: { devices: each, alerts: each } })
+  t.same(await request(client, 'subscribe', 'system'), { ok: true, topics: ['devices', 'alerts', 'system'], subscriptions: { devices: each, alerts: each, system: each } })
+  t.same(await request(client, 'subscribe', 'system'), { ok: true, topics: ['devices', 'alerts', 'system'], subscriptions: { devices: each, alerts: each, system: each } }, 'twice is harmless')
   const socket = app.io.of('/').sockets.get(client.id!)!
   t.same([...socket.rooms].filter((r) => r !== socket.id).sort(), ['alerts', 'devices', 'system'])
-  t.same(await request(client, 'unsubscribe', ['alerts', 'tak']), { ok: true, topics: ['devices', 'system'] })
+  t.same(await request(client, 'unsubscribe', ['alerts', 'tak']), { ok: true, topics: ['devices', 'system'], subscriptions: { devices: each, system: each } })
 })
 
 t.test('subscribe works without an ack', async (t) => {

@@ -25,7 +25,7 @@ t.test('GET /ready: 200 when Kismet is disabled, 503 with the state while connec
   const disabled = await buildApp(t)
   const ok = await disabled.inject('/ready')
   t.equal(ok.statusCode, 200)
-  t.same(ok.json(), { ready: true, kismet: 'disabled' })
+  t.same(ok.json(), { ready: true, kismet: 'disabled', sensors: [{ name: 'default', state: 'disabled' }] })
   t.same(schemaErrors(ReadyResponseSchema, ok.json()), [])
 
   const waiting = await buildApp(t, { env: testEnv({ KISMET_ENABLED: 'true', KISMET_API_URL: 'http://127.0.0.1:9' }) })
@@ -128,7 +128,7 @@ t.test('/metrics exposes Prometheus text with our series', async (t) => {
   const res = await app.inject('/metrics')
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /text\/plain/)
-  for (const series of ['kismet_ws_clients', 'kismet_ws_events_total', 'kismet_ws_poll_duration_seconds', 'kismet_ws_kismet_state{state="disabled"} 1', 'kismet_ws_kismet_errors_total']) {
+  for (const series of ['kismet_ws_clients', 'kismet_ws_events_total', 'kismet_ws_poll_duration_seconds', 'kismet_ws_kismet_state{sensor="default",state="disabled"} 1', 'kismet_ws_kismet_errors_total']) {
     t.match(res.body, series)
   }
 })

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { ManualClock } from '../../src/clock.js'
 import type { AnyEnvelope, EventType, WifiDevice } from '../../src/events.js'
 import { KismetClient } from '../../src/kismet/client.js'
+import type { Pipeline as SensorPipeline } from '../../src/pipeline.js'
 import { KismetSimulator, type SimulatorOptions } from '../../sim/simulator.js'
 import { startApp, TEST_API_KEY, testEnv, type TestLike } from '../helper.js'
 
@@ -12,6 +13,8 @@ export interface Pipeline {
   clock: ManualClock
   sim: KismetSimulator
   app: FastifyInstance
+  /** The app's one sensor's pipeline (named `default`). */
+  pipeline: SensorPipeline
   url: string
   /** Every envelope the pipeline published, in order. */
   envelopes: AnyEnvelope[]
@@ -62,6 +65,7 @@ export async function startPipeline(
     clock,
     sim,
     app,
+    pipeline: app.sensors.get('default')!,
     url,
     envelopes,
     take(types = ['device:update', 'signal:update', 'alert:new']) {
@@ -69,7 +73,7 @@ export async function startPipeline(
       taken = envelopes.length
       return fresh.filter((e) => types.includes(e.type))
     },
-    cycle: () => app.pipeline.poller.runCycle(),
+    cycle: () => app.sensors.get('default')!.poller.runCycle(),
     advance: (ms) => clock.advance(ms),
     setKismetSkew: (ms) => (skew = ms),
     kismetNow,
@@ -106,4 +110,72 @@ export function describe(envelopes: AnyEnvelope[]): string[] {
         return e.type
     }
   })
+}
+
+/** Several sensors: one simulator each (own seed, so own server UUID and devices), one service reading them all. */
+export interface SensorsHarness {
+  clock: ManualClock
+  sims: Record<string, KismetSimulator>
+  app: FastifyInstance
+  url: string
+  envelopes: AnyEnvelope[]
+  /** One poll cycle of every sensor, together. */
+  cycle(): Promise<void>
+  advance(ms: number): void
+  truth(sensor: string): Promise<WifiDevice[]>
+  apiKey(sensor: string): string
+}
+
+export async function startSensors(
+  t: TestLike,
+  names: string[],
+  options: { devices?: number; env?: Record<string, string>; sim?: (name: string) => SimulatorOptions } = {},
+): Promise<SensorsHarness> {
+  const clock = new ManualClock()
+  const sims: Record<string, KismetSimulator> = {}
+  const apiKey = (name: string) => `${TEST_API_KEY.slice(0, 24)}${Buffer.from(name).toString('hex').slice(0, 8).toUpperCase().padEnd(8, '0')}`
+  const entries = []
+  for (const [index, name] of names.entries()) {
+    const sim = new KismetSimulator({ apiKey: apiKey(name), seed: 11 + index, devices: options.devices ?? 8, ...options.sim?.(name), clock: () => clock.now() })
+    const url = await sim.listen()
+    t.teardown(() => sim.close())
+    sims[name] = sim
+    entries.push({ name, url, apiKey: apiKey(name) })
+  }
+  const { app, url } = await startApp(t, {
+    clock,
+    env: testEnv({
+      KISMET_ENABLED: 'true',
+      KISMET_SENSORS: JSON.stringify(entries),
+      POLL_INTERVAL_MS: String(HOUR),
+      HEARTBEAT_INTERVAL_MS: String(HOUR),
+      RETRY_DELAY_MS: String(HOUR),
+      KISMET_TIMEOUT_MS: '2000',
+      ...options.env,
+    }),
+  })
+  const envelopes: AnyEnvelope[] = []
+  app.events.subscribe((envelope) => envelopes.push(envelope))
+  const ttlS = Number(options.env?.['DEVICE_TTL_S'] ?? 300)
+  return {
+    clock,
+    sims,
+    app,
+    url,
+    envelopes,
+    cycle: async () => {
+      await Promise.all(app.sensors.all().map((pipeline) => pipeline.poller.runCycle()))
+    },
+    advance: (ms) => clock.advance(ms),
+    truth: async (sensor) => {
+      const sim = sims[sensor]!
+      const client = new KismetClient({ baseUrl: sim.url, apiKey: apiKey(sensor), timeoutMs: 5000 })
+      try {
+        return byKey((await client.devicesSeenWithin(ttlS, Math.floor(clock.now() / 1000))).devices)
+      } finally {
+        client.close()
+      }
+    },
+    apiKey,
+  }
 }

@@ -1,0 +1,64 @@
+// One pipeline per configured sensor (src/pipeline.ts), as `app.sensors`, each started when
+// the app is ready. The ordered shutdown is plugins/app/shutdown.ts's; the onClose here only
+// makes sure nothing is left running if the app closes before that.
+import fp from 'fastify-plugin'
+import { createPipeline } from '../../src/pipeline.js'
+import { connectedClients } from '../../src/realtime/census.js'
+import { Sensors } from '../../src/sensors.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sensors: Sensors
+  }
+}
+
+export default fp(
+  async (app) => {
+    const { config, clock, stats, envelopes, events } = app
+    const pipelines = app.sensorConfigs.map((sensor) =>
+      createPipeline({
+        name: sensor.name,
+        settings: {
+          kismet: {
+            baseUrl: sensor.url,
+            ...(sensor.apiKey !== undefined && { apiKey: sensor.apiKey }),
+            ...(sensor.user !== undefined && { user: sensor.user }),
+            ...(sensor.password !== undefined && { password: sensor.password }),
+            timeoutMs: config.KISMET_TIMEOUT_MS,
+          },
+          poll: {
+            enabled: config.KISMET_ENABLED,
+            pollIntervalMs: config.POLL_INTERVAL_MS,
+            heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+            retryDelayMs: config.RETRY_DELAY_MS,
+            maxRetries: config.MAX_RETRIES,
+            deviceTtlS: config.DEVICE_TTL_S,
+          },
+          throttle: {
+            deviceUpdateMs: config.THROTTLE_DEVICE_UPDATE_MS,
+            signalMs: config.THROTTLE_SIGNAL_MS,
+            scanMs: config.THROTTLE_SCAN_MS,
+            systemMs: config.THROTTLE_SYSTEM_MS,
+          },
+        },
+        clock,
+        log: app.log.child({ module: 'poller', sensor: sensor.name }),
+        serviceStats: stats,
+        factory: envelopes,
+        publish: (envelope) => events.publish(envelope),
+        // Read when system:status is made: the Socket.IO plugin comes after this one (and a
+        // process that serves no clients has none).
+        clients: () => (app.hasDecorator('io') ? connectedClients(app.io) : 0),
+      }),
+    )
+    const sensors = new Sensors(pipelines)
+    app.decorate('sensors', sensors)
+    app.addHook('onReady', async () => {
+      for (const pipeline of pipelines) pipeline.start()
+    })
+    app.addHook('onClose', async () => {
+      await Promise.all(pipelines.map((pipeline) => pipeline.stop()))
+    })
+  },
+  { name: 'sensors', fastify: '5.x', dependencies: ['config', 'events'] },
+)
