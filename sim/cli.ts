@@ -1,5 +1,6 @@
 // npm run sim -- --port 2501 --devices 50 --api-key KEY [--user U --password P]
 //               [--flavor release-2025-09-R1|master] [--tick-ms 1000] [--host 127.0.0.1] [--prefix /kismet]
+//               [--name north] [--seed 1]
 // Runs a simulated Kismet until SIGINT/SIGTERM: prints its URL and API key, keeps devices alive.
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     'tick-ms': { type: 'string' },
     prefix: { type: 'string' },
     seed: { type: 'string' },
+    name: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
@@ -38,7 +40,7 @@ if (values.help) {
   process.stdout.write(
     'Usage: npm run sim -- [--port 2501] [--host 127.0.0.1] [--devices 50] [--api-key KEY]\n' +
       '                      [--user U --password P] [--flavor release-2025-09-R1|master]\n' +
-      '                      [--tick-ms 1000] [--prefix /kismet] [--seed 1]\n',
+      '                      [--tick-ms 1000] [--prefix /kismet] [--seed 1] [--name Kismet]\n',
   )
   process.exit(0)
 }
@@ -57,6 +59,7 @@ const sim = new KismetSimulator({
   seed: integer(values.seed, 'seed', 1),
   flavor,
   prefix: values.prefix,
+  ...(values.name !== undefined && { serverName: values.name }),
 })
 
 const url = await sim.listen(integer(values.port, 'port', 2501), values.host ?? '127.0.0.1').catch((error: unknown) => fail(`cannot listen: ${(error as Error).message}`))

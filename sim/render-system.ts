@@ -29,6 +29,7 @@ export interface StatusInput {
   startSec: number
   deviceCount: number
   serverUuid: string
+  serverName: string
   httpConnections: number
 }
 
@@ -48,8 +49,7 @@ export function renderStatus(input: StatusInput): JsonObject {
     ['kismet.system.timestamp.start_sec', input.startSec],
     ['kismet.system.memory.rss', rss],
     ['kismet.system.devices.count', input.deviceCount],
-    // Kismet's default server_name.
-    ['kismet.system.server_name', 'Kismet'],
+    ['kismet.system.server_name', input.serverName],
     ['kismet.system.num_http_connections', input.httpConnections],
     ['kismet.server.uuid', input.serverUuid],
   ]

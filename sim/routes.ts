@@ -24,6 +24,7 @@ export interface SimBackend {
   readonly profile: FlavorProfile
   readonly store: DeviceStore
   readonly serverUuid: string
+  readonly serverName: string
   nowMs(): number
   startSec(): number
   alertList(): readonly SimAlert[]
@@ -400,6 +401,7 @@ async function status(ctx: RouteContext): Promise<void> {
       startSec: backend.startSec(),
       deviceCount: backend.store.size,
       serverUuid: backend.serverUuid,
+      serverName: backend.serverName,
       httpConnections: backend.openConnections(),
     }),
   )

@@ -428,6 +428,8 @@ export class KismetSimulator {
       get serverUuid() {
         return sim.#serverUuid
       },
+      // Kismet's default server_name unless one is given.
+      serverName: this.#options.serverName ?? 'Kismet',
       nowMs: () => this.#clock(),
       startSec: () => this.#startSec,
       alertList: () => this.#alerts,

@@ -32,6 +32,8 @@ export interface SimulatorOptions {
   location?: { lat: number; lon: number }
   /** Raise the LOGDISABLED system alert at start and on restart(), like a server started with -n (default false). */
   logDisabledAlert?: boolean
+  /** kismet.system.server_name (Kismet's default: "Kismet"); several simulators at once tell themselves apart by it. */
+  serverName?: string
 }
 
 export interface SimDevice {

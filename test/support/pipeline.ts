@@ -136,7 +136,7 @@ export async function startSensors(
   const apiKey = (name: string) => `${TEST_API_KEY.slice(0, 24)}${Buffer.from(name).toString('hex').slice(0, 8).toUpperCase().padEnd(8, '0')}`
   const entries = []
   for (const [index, name] of names.entries()) {
-    const sim = new KismetSimulator({ apiKey: apiKey(name), seed: 11 + index, devices: options.devices ?? 8, ...options.sim?.(name), clock: () => clock.now() })
+    const sim = new KismetSimulator({ apiKey: apiKey(name), seed: 11 + index, devices: options.devices ?? 8, serverName: name, ...options.sim?.(name), clock: () => clock.now() })
     const url = await sim.listen()
     t.teardown(() => sim.close())
     sims[name] = sim
