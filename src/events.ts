@@ -130,6 +130,8 @@ export const SystemStatusDataSchema = Type.Object({
     Type.Object({
       memoryRss: Type.Number(),
       battery: Type.Optional(Type.Number()),
+      /** Where the sensor itself is, when its Kismet has a GPS fix (absent otherwise). */
+      position: Type.Optional(LocationSchema),
     }),
   ),
 })

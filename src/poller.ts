@@ -6,7 +6,7 @@
 import type { Clock, TimerHandle } from './clock.js'
 import type { AlertDeduper } from './alerts.js'
 import { backoffDelay } from './backoff.js'
-import type { ConnectionState, KismetLink, SystemStatusData, WifiDevice } from './events.js'
+import type { ConnectionState, KismetLink, Location, SystemStatusData, WifiDevice } from './events.js'
 import { isKismetError, type KismetError } from './kismet/errors.js'
 import type { AlertBatch, DeviceBatch } from './kismet/client.js'
 import type { KismetDatasource, KismetSystemStatus } from './kismet/wire.js'
@@ -82,6 +82,8 @@ export class Poller {
   #serverUuid: string | undefined
   #kismetVersion: string | undefined
   #sensor: SystemStatusData['sensor']
+  /** The sensor's own position (Kismet's GPS), when it has a fix: see setPosition. */
+  #position: Location | null = null
   #lastPollAt: number | undefined
   #authFailureLogged = false
   #outageLogged = false
@@ -346,12 +348,25 @@ export class Poller {
     this.#o.throttle.systemStatus(this.systemStatus())
   }
 
+  /** The sensor's own position from Kismet's GPS (null: no fix, or not known yet). */
+  get position(): Location | null {
+    return this.#position
+  }
+
+  /**
+   * Kismet's GPS position of the sensor (null: no fix). Whoever learns it (a REST read of
+   * /gps/location.json, the eventbus's GPS_LOCATION) hands it here; system:status carries it.
+   */
+  setPosition(position: Location | null): void {
+    this.#position = position
+  }
+
   systemStatus(): SystemStatusData {
     const memoryRss = process.memoryUsage.rss()
     return {
       kismet: this.link,
       service: { uptime: Math.round(process.uptime() * 1000) / 1000, clients: this.#o.clients(), memoryRss },
-      ...(this.#sensor && { sensor: this.#sensor }),
+      ...(this.#sensor && { sensor: { ...this.#sensor, ...(this.#position && { position: this.#position }) } }),
     }
   }
 }
