@@ -14,7 +14,11 @@
 //   DEMO_DEVICES   simulated devices at start (default 60)
 //   DEMO_TICK_MS   simulator step (default 1000)
 //   DEMO_SEED      simulator seed (default random; printed, so a run can be replayed)
+//
+// `npm run demo -- --sensors 3` starts three simulated Kismet servers (each its own devices,
+// server UUID, name and API key) and one service reading them all (KISMET_SENSORS).
 import { spawn } from 'node:child_process'
+import { parseArgs } from 'node:util'
 import { randomBytes, randomInt } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,6 +46,14 @@ const tickMs = setting('DEMO_TICK_MS', 1000, 10)
 const seed = setting('DEMO_SEED', randomInt(1, 1_000_000))
 const logLevel = process.env['LOG_LEVEL'] || 'info'
 const apiToken = process.env['API_TOKEN']
+const { values: args } = parseArgs({ options: { sensors: { type: 'string' } }, strict: true })
+const sensorCount = args.sensors === undefined ? 1 : Number(args.sensors)
+if (!Number.isInteger(sensorCount) || sensorCount < 1 || sensorCount > 8) {
+  process.stderr.write(`demo: --sensors takes a whole number from 1 to 8 (got "${args.sensors}")\n`)
+  process.exit(2)
+}
+/** Names of the simulated sensors, as a site with several boxes might call them. */
+const SENSOR_NAMES = ['north', 'south', 'east', 'west', 'lobby', 'roof', 'yard', 'gate']
 
 // ---- output ----------------------------------------------------------------------------
 
@@ -89,18 +101,21 @@ function renderServiceLine(line: string): string | undefined {
 }
 
 
-function banner(serviceUrl: string, simUrl: string, apiKey: string): void {
+function banner(serviceUrl: string): void {
   const shown = serviceUrl.replace('://0.0.0.0:', '://localhost:').replace('://[::]:', '://localhost:')
   const clientCommand = `${apiToken ? 'API_TOKEN=<your API_TOKEN> ' : ''}npm run example:ws-client -- ${shown}`
   out('')
   out('================================================================================')
-  out(` kismet-ws demo: the service is streaming a simulated Kismet (${deviceCount} devices)`)
+  out(` kismet-ws demo: the service is streaming ${sims.length === 1 ? 'a simulated Kismet' : `${sims.length} simulated Kismet sensors`} (${deviceCount} devices${sims.length === 1 ? '' : ' each'})`)
   out('')
   out(`   Socket.IO         ${shown}   (path /socket.io; topics devices, alerts, system, scan)`)
   out(`   API docs          ${shown}/docs`)
   out(`   Status            ${shown}/api/kismet/ws/status`)
   out(`   Health            ${shown}/health`)
-  out(`   Simulated Kismet  ${simUrl}   (API key ${apiKey}, seed ${seed})`)
+  for (const [index, sim] of sims.entries()) {
+    const label = sims.length === 1 ? 'Simulated Kismet' : `Sensor ${SENSOR_NAMES[index]}`.padEnd(16)
+    out(`   ${label}  ${sim.url}   (API key ${apiKeys[index]}, seed ${seed + index})`)
+  }
   out('')
   out(' See the live events in another terminal:')
   out(`   ${clientCommand}`)
@@ -118,30 +133,37 @@ function banner(serviceUrl: string, simUrl: string, apiKey: string): void {
 /** Devices unseen this long are reported gone: short, so a departure shows within the demo. */
 const DEVICE_TTL_S = 30
 
-const apiKey = randomBytes(16).toString('hex').toUpperCase()
-const sim = new KismetSimulator({ apiKey, devices: deviceCount, seed })
-const simUrl = await sim.listen(0, '127.0.0.1')
+const apiKeys = Array.from({ length: sensorCount }, () => randomBytes(16).toString('hex').toUpperCase())
+const sims = apiKeys.map(
+  (apiKey, index) => new KismetSimulator({ apiKey, devices: deviceCount, seed: seed + index, ...(sensorCount > 1 && { serverName: SENSOR_NAMES[index] }) }),
+)
+for (const sim of sims) await sim.listen(0, '127.0.0.1')
 
 let ticks = 0
 /** One step: signals drift (tick), and on a fixed rhythm one device arrives, one leaves, an alert. */
 function live(): void {
   ticks += 1
-  try {
-    sim.tick({ join: 0, leave: 0, alert: 0 })
-    if (ticks % 5 === 1) sim.addDevice()
-    if (ticks % 5 === 3) {
-      const clients = sim.devices().filter((device) => device.ssid === null)
-      const leaving = clients[randomInt(0, Math.max(1, clients.length))]
-      if (leaving) sim.removeDevice(leaving.key)
+  for (const [index, sim] of sims.entries()) {
+    // Each sensor on its own rhythm, so their events interleave.
+    const beat = ticks + index
+    try {
+      sim.tick({ join: 0, leave: 0, alert: 0 })
+      if (beat % 5 === 1) sim.addDevice()
+      if (beat % 5 === 3) {
+        const clients = sim.devices().filter((device) => device.ssid === null)
+        const leaving = clients[randomInt(0, Math.max(1, clients.length))]
+        if (leaving) sim.removeDevice(leaving.key)
+      }
+      if (beat % 30 === 10) sim.raiseAlert()
+    } catch (error) {
+      out(`${clockTime()} WARN  demo       simulator step failed: ${error instanceof Error ? error.message : String(error)}`)
     }
-    if (ticks % 30 === 10) sim.raiseAlert()
-  } catch (error) {
-    out(`${clockTime()} WARN  demo       simulator step failed: ${error instanceof Error ? error.message : String(error)}`)
   }
 }
 const ticker = setInterval(live, tickMs)
 
-out(`${clockTime()} INFO  demo       simulated Kismet with ${sim.devices().length} devices at ${simUrl}; starting kismet-ws`)
+const simulated = sims.map((sim, index) => (sims.length === 1 ? '' : `${SENSOR_NAMES[index]} `) + sim.url).join(', ')
+out(`${clockTime()} INFO  demo       simulated Kismet with ${sims[0]!.devices().length} devices${sims.length === 1 ? '' : ' each'} at ${simulated}; starting kismet-ws`)
 
 // ---- the service -------------------------------------------------------------------------
 
@@ -150,15 +172,20 @@ const childEnv: NodeJS.ProcessEnv = {
   PORT: String(port),
   HOST: host,
   KISMET_ENABLED: 'true',
-  KISMET_API_URL: simUrl,
-  KISMET_API_KEY: apiKey,
+  ...(sims.length === 1
+    ? { KISMET_API_URL: sims[0]!.url, KISMET_API_KEY: apiKeys[0]! }
+    : { KISMET_SENSORS: JSON.stringify(sims.map((sim, index) => ({ name: SENSOR_NAMES[index], url: sim.url, apiKey: apiKeys[index] }))) }),
   POLL_INTERVAL_MS: '1000',
   DEVICE_TTL_S: String(DEVICE_TTL_S),
   LOG_LEVEL: logLevel,
 }
-// The simulator takes the API key; a login from the caller's environment would not match.
+// The simulator takes the API key; a login or sensors from the caller's environment would not match.
 delete childEnv['KISMET_USER']
 delete childEnv['KISMET_PASSWORD']
+if (sims.length > 1) {
+  delete childEnv['KISMET_API_URL']
+  delete childEnv['KISMET_API_KEY']
+} else delete childEnv['KISMET_SENSORS']
 
 // Its own process group: Ctrl-C reaches the demo only, which then stops the service with
 // one SIGTERM (a second signal would make the service exit at once, with status 1).
@@ -176,7 +203,7 @@ onLines(child.stdout, (line) => {
   const match = /Server listening at (http:\/\/[^\s"]+)/.exec(line)
   if (match && !listening) {
     listening = true
-    banner(match[1]!, simUrl, apiKey)
+    banner(match[1]!)
   }
 })
 onLines(child.stderr, (line) => {
@@ -190,7 +217,7 @@ const childExit = new Promise<{ code: number | null; signal: NodeJS.Signals | nu
 
 async function finish(exitCode: number): Promise<never> {
   clearInterval(ticker)
-  await sim.close().catch(() => undefined)
+  await Promise.all(sims.map((sim) => sim.close().catch(() => undefined)))
   if (exitCode === 0) out(`${clockTime()} INFO  demo       stopped`)
   process.exit(exitCode)
 }

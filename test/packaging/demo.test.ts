@@ -123,3 +123,46 @@ t.test('a demo killed outright (SIGKILL) leaves no service running', async (t) =
   }
   t.notOk(running, 'the service stopped within 10 s of the demo dying')
 })
+
+t.test('npm run demo -- --sensors 3: three simulated sensors in one stream', async (t) => {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', DEMO_DEVICES: '6', DEMO_TICK_MS: '200' }
+  delete env['API_TOKEN']
+  delete env['LOG_LEVEL']
+  const demo = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--sensors', '3'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<{ code: number | null }>((resolve) => demo.once('exit', (code) => resolve({ code })))
+  t.teardown(() => {
+    if (demo.exitCode === null && demo.signalCode === null) demo.kill('SIGKILL')
+  })
+  let output = ''
+  demo.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 30 s:\n${output}`)), 30_000)
+    demo.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk
+      const match = /Socket\.IO\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+      if (match && /Sensor east/.test(output)) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    })
+  })
+  t.match(output, /3 simulated Kismet sensors/, 'the banner says three sensors')
+  const socket: ClientSocket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true })
+  t.teardown(() => socket.disconnect())
+  const seen = new Set<string>()
+  const three = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`snapshots from ${[...seen].join(', ')} only`)), 15_000)
+    socket.on('event', (envelope) => {
+      if (envelope.type === 'device:snapshot' && envelope.sensor) seen.add(envelope.sensor)
+      if (seen.size === 3) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  })
+  socket.emit('subscribe', ['devices'])
+  await three
+  t.same([...seen].sort(), ['east', 'north', 'south'], 'one snapshot per sensor, each tagged with its name')
+  demo.kill('SIGINT')
+  t.equal((await exited).code, 0, 'stops with status 0')
+})
