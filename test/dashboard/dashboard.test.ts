@@ -182,7 +182,8 @@ t.test('the page recovers after the service restarts', async (t) => {
 
 t.test('with API_TOKEN the page asks for the token and keeps it for the tab only', async (t) => {
   const TOKEN = 'dashboard-token-4242'
-  const pipe = await startPipeline(t, { sim: { devices: 0 }, app: { dashboard: { dir } }, env: { API_TOKEN: TOKEN } })
+  // CORS_ORIGIN names another origin: the page, served by the service itself, connects anyway.
+  const pipe = await startPipeline(t, { sim: { devices: 0 }, app: { dashboard: { dir } }, env: { API_TOKEN: TOKEN, CORS_ORIGIN: 'https://map.example' } })
   pipe.sim.addDevice({ type: 'Wi-Fi AP', ssid: 'Behind-Token' })
   await step(pipe)
 
