@@ -4,6 +4,7 @@ import type { FanoutOptions } from './fanout.js'
 import type { MemoryOptions } from './memory.js'
 import type { NewDeviceOptions } from './new-device.js'
 import type { StartupOptions } from './startup.js'
+import type { DashboardOptions } from './dashboard.js'
 
 export interface Sizes {
   upstream: UpstreamOptions
@@ -11,6 +12,7 @@ export interface Sizes {
   memory: MemoryOptions
   newDevice: NewDeviceOptions
   startup: StartupOptions
+  dashboard: DashboardOptions
 }
 
 export const SIZES: { full: Sizes; quick: Sizes } = {
@@ -20,6 +22,7 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     memory: { sizes: [10_000, 50_000], breakdown: true },
     newDevice: { devices: 200, meanGapMs: 200, pollIntervalMs: 1000, backgroundDevices: 1000 },
     startup: { repetitions: 7, devPath: true },
+    dashboard: { devices: 5_000, rate: 1000, updateShare: 0.1, segmentMs: 6_000, repetitions: 3 },
   },
   quick: {
     upstream: { devices: 5_000, changeShare: 0.01, intervalMs: 2000, cycles: 8, parseRounds: 6, seed: 11 },
@@ -27,5 +30,6 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     memory: { sizes: [10_000], breakdown: false },
     newDevice: { devices: 25, meanGapMs: 250, pollIntervalMs: 1000, backgroundDevices: 200 },
     startup: { repetitions: 3, devPath: false },
+    dashboard: { devices: 5_000, rate: 1000, updateShare: 0.1, segmentMs: 3_000, repetitions: 1 },
   },
 }

@@ -190,17 +190,21 @@ export class DetailPane {
     g.fillStyle = 'rgba(148, 163, 184, 0.9)'
     g.textBaseline = 'middle'
     g.textAlign = 'right'
-    for (let dbm = high; dbm >= low; dbm -= 10) {
+    const gridStep = high - low > 60 ? 20 : 10
+    for (let dbm = high; dbm >= low; dbm -= gridStep) {
       g.beginPath()
       g.moveTo(left, y(dbm) + 0.5)
       g.lineTo(width - right, y(dbm) + 0.5)
       g.stroke()
       g.fillText(`${dbm}`, left - 6, y(dbm))
     }
-    g.textAlign = 'center'
     g.textBaseline = 'alphabetic'
     const minutes = Math.round(this.#windowMs / 60_000)
-    for (let m = minutes; m >= 0; m--) g.fillText(m === 0 ? 'now' : `-${m} min`, x(now - m * 60_000), height - 5)
+    for (let m = minutes; m >= 0; m--) {
+      g.textAlign = m === 0 ? 'right' : 'center'
+      g.fillText(m === 0 ? 'now' : `-${m} min`, m === 0 ? width - right : x(now - m * 60_000), height - 5)
+    }
+    g.textAlign = 'center'
 
     if (samples.length === 0) {
       g.fillText(this.root.dataset['history'] === 'loading' ? 'loading…' : 'no signal heard in this window', (left + width) / 2, height / 2)

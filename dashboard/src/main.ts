@@ -30,6 +30,7 @@ const table = new DeviceTable({ store, onSelect: select, requestFrame: () => fra
 let queue: AnyEnvelope[] = []
 let socket: LiveSocket | undefined
 let drawnCounts: Counts | undefined
+let drawnSignature = ''
 let statusTimer: ReturnType<typeof setTimeout> | undefined
 
 byId('strip').append(strip.root)
@@ -64,6 +65,9 @@ function select(id: string): void {
 function drawCounts(counts: Counts): void {
   drawnCounts = counts
   const { types, bands } = countLabels(counts)
+  const signature = JSON.stringify([counts.shown, counts.total, types, bands])
+  if (signature === drawnSignature) return // the table reordered; the counts are the same
+  drawnSignature = signature
   const chip = (label: string, n: number, kind: string) => el('span', { class: `chip ${kind}`, data: { label } }, el('span', { text: label }), el('b', { text: count(n) }))
   byId('counts').replaceChildren(
     el('span', { class: 'shown', text: counts.shown === counts.total ? `${count(counts.total)} devices` : `${count(counts.shown)} of ${count(counts.total)} devices` }),

@@ -55,6 +55,9 @@ interface RowElement {
   row: DeviceRow | undefined
   version: number
   second: number
+  /** Where it stands (index in the view) and whether it shows the selection, as last written. */
+  position: number
+  selected: boolean
 }
 
 export interface DeviceTableOptions {
@@ -82,7 +85,7 @@ export class DeviceTable {
   #urgent = true
   #lastBuild = Number.NEGATIVE_INFINITY
   #deferred: ReturnType<typeof setTimeout> | undefined
-  #scrolled = true
+  #spacerRows = -1
   #selected: string | undefined
   counts: Counts = { total: 0, shown: 0, byType: new Map(), byBand: new Map() }
 
@@ -94,20 +97,14 @@ export class DeviceTable {
     this.#empty = el('div', { class: 'empty', text: 'Waiting for devices…' })
     this.#body = el('div', { class: 'tbody', attrs: { tabindex: '0', role: 'rowgroup' } }, this.#spacer, this.#empty)
     this.root = el('div', { class: 'table', attrs: { role: 'grid', 'aria-label': 'Devices' } }, this.#header, this.#body)
-    this.#body.addEventListener('scroll', () => {
-      this.#scrolled = true
-      options.requestFrame()
-    })
+    this.#body.addEventListener('scroll', () => options.requestFrame())
     this.#body.addEventListener('click', (event) => {
       const node = (event.target as HTMLElement).closest<HTMLDivElement>('.row')
       const id = node ? this.#pool.find((r) => r.node === node)?.row?.id : undefined
       if (id !== undefined) options.onSelect(id)
     })
     this.#body.addEventListener('keydown', (event) => this.#onKey(event))
-    new ResizeObserver(() => {
-      this.#scrolled = true
-      options.requestFrame()
-    }).observe(this.#body)
+    new ResizeObserver(() => options.requestFrame()).observe(this.#body)
     this.#layoutColumns()
   }
 
@@ -119,7 +116,6 @@ export class DeviceTable {
 
   select(id: string | undefined): void {
     this.#selected = id
-    this.#scrolled = true
     this.#options.requestFrame()
   }
 
@@ -186,15 +182,17 @@ export class DeviceTable {
     })
     this.#view = keyed.map((k) => k.row)
     this.counts = { total: this.#store.rows.size, shown: this.#view.length, byType, byBand }
-    this.#spacer.style.height = `${this.#view.length * ROW_HEIGHT}px`
-    this.root.setAttribute('aria-rowcount', String(this.#view.length))
-    this.#empty.hidden = this.#view.length > 0
+    if (this.counts.shown !== this.#spacerRows) {
+      this.#spacerRows = this.counts.shown
+      this.#spacer.style.height = `${this.#view.length * ROW_HEIGHT}px`
+      this.root.setAttribute('aria-rowcount', String(this.#view.length))
+    }
+    if (this.#empty.hidden !== this.#view.length > 0) this.#empty.hidden = this.#view.length > 0
     if (this.#view.length === 0) {
       setText(this.#empty, this.#store.rows.size === 0 ? 'Waiting for devices…' : `No device matches “${this.#terms.join(' ')}”`)
     }
     this.#dirty = false
     this.#urgent = false
-    this.#scrolled = true
     this.#lastBuild = performance.now()
     this.#updateHeader()
   }
@@ -217,11 +215,17 @@ export class DeviceTable {
         continue
       }
       const moved = rowElement.row !== row
-      if (moved || this.#scrolled) {
-        rowElement.node.hidden = false
+      // Only what differs is written: a write costs a style recalculation even when it changes nothing.
+      if (rowElement.node.hidden) rowElement.node.hidden = false
+      if (rowElement.position !== first + i) {
+        rowElement.position = first + i
         rowElement.node.style.transform = `translateY(${(first + i) * ROW_HEIGHT}px)`
-        rowElement.node.classList.toggle('selected', row.id === this.#selected)
         rowElement.node.setAttribute('aria-rowindex', String(first + i + 1))
+      }
+      const selected = row.id === this.#selected
+      if (rowElement.selected !== selected) {
+        rowElement.selected = selected
+        rowElement.node.classList.toggle('selected', selected)
       }
       if (moved || rowElement.version !== row.version || rowElement.second !== second || changed.has(row.id)) {
         this.#fill(rowElement, row, now)
@@ -230,13 +234,12 @@ export class DeviceTable {
         rowElement.second = second
       }
     }
-    this.#scrolled = false
   }
 
   #fill(rowElement: RowElement, row: DeviceRow, now: number): void {
     const columns = this.#columns
     for (let c = 0; c < columns.length; c++) setText(rowElement.cells[c]!, columns[c]!.text(row, now))
-    rowElement.node.dataset['type'] = row.device.type
+    if (rowElement.node.dataset['type'] !== row.device.type) rowElement.node.dataset['type'] = row.device.type
   }
 
   #newRowElement(): RowElement {
@@ -244,7 +247,7 @@ export class DeviceTable {
     const node = el('div', { class: 'row', attrs: { role: 'row' } }, ...cells)
     node.hidden = true
     this.#body.append(node)
-    return { node, cells, row: undefined, version: -1, second: -1 }
+    return { node, cells, row: undefined, version: -1, second: -1, position: -1, selected: false }
   }
 
   #layoutColumns(): void {

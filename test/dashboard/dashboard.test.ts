@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The dashboard in Debian's Chromium (playwright-core), against the real service and the
 // Kismet simulator. Time on the service side is a ManualClock: each step runs a poll cycle and
 // moves time so the throttle and the batches go out; the test then waits for the page to show

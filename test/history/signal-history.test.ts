@@ -3,7 +3,7 @@
 import t from 'tap'
 import { EnvelopeFactory } from '../../src/envelope.js'
 import type { WifiDevice } from '../../src/events.js'
-import { SignalHistory } from '../../src/history/signal-history.js'
+import { POSITION_CHANGES, SignalHistory } from '../../src/history/signal-history.js'
 
 const T0 = 1_795_629_790_000 // a step boundary (divisible by 5,000 and 1,000)
 
@@ -108,15 +108,31 @@ t.test('a removed device leaves nothing, and its slots serve the next device', a
   t.equal(history.size, 0)
 })
 
-t.test('memory is fixed per device: 60 bytes of signal at the defaults', async (t) => {
+t.test('memory is fixed per device: 60 bytes of signal and 12 of bookkeeping at the defaults, in pages', async (t) => {
   const history = new SignalHistory()
   for (let i = 0; i < 10_000; i++) history.record('s', `k${i}`, T0, -50)
   t.equal(history.size, 10_000)
-  // Pools grow by doubling: 16,384 records of 60 signal bytes, no position pool yet.
-  t.equal(history.poolBytes, 16_384 * 60)
+  const pages = Math.ceil(10_000 / 1024)
+  t.equal(history.poolBytes, pages * 1024 * (60 + 12), 'whole pages of 1,024 devices, no position pages yet')
   for (let step = 0; step < 200; step++) history.record('s', 'k1', T0 + step * 5_000, -50 - (step % 40))
-  t.equal(history.poolBytes, 16_384 * 60, 'a long history costs no more')
+  t.equal(history.poolBytes, pages * 1024 * (60 + 12), 'a long history costs no more')
   t.equal(history.of('s', 'k1', T0 + 199 * 5_000).signal.length, 60)
+  history.record('s', 'k2', T0, -50, { lat: 1, lon: 2, fix: 2 })
+  t.equal(history.poolBytes, pages * 1024 * (60 + 12) + 1024 * POSITION_CHANGES * 12, 'positions: a page of their own, 12 bytes per change kept')
+})
+
+t.test('positions: changes are kept, the last POSITION_CHANGES of them', async (t) => {
+  const history = new SignalHistory({ windowMs: 300_000, stepMs: 5_000 })
+  const moves = POSITION_CHANGES + 4
+  for (let i = 0; i < moves; i++) {
+    history.record('s', 'k', T0 + i * 10_000, -50, { lat: 50 + i / 1000, lon: 8, fix: 3 })
+    history.record('s', 'k', T0 + i * 10_000 + 5_000, -51, { lat: 50 + i / 1000, lon: 8, fix: 3 }) // not a change
+  }
+  const { signal, location } = history.of('s', 'k', T0 + moves * 10_000)
+  t.equal(signal.length, moves * 2)
+  t.equal(location.length, POSITION_CHANGES * 2, 'steps before the oldest change kept have no position')
+  t.same(location.at(-1), { t: T0 + (moves - 1) * 10_000 + 5_000, lat: 50 + (moves - 1) / 1000, lon: 8 })
+  t.same(location[0], { t: T0 + (moves - POSITION_CHANGES) * 10_000, lat: 50 + (moves - POSITION_CHANGES) / 1000, lon: 8 })
 })
 
 t.test('fed by envelopes: new, update, signal:update, remove; per sensor', async (t) => {

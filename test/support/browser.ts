@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The dashboard in a real Chromium for a test: the page built fresh into a temporary folder,
 // one browser per test file (closed at teardown, so no Chromium outlives the test), and pages
 // that record what must never happen (a dialog, a CSP violation, a script error).
