@@ -164,7 +164,8 @@ function connect(): void {
     // Refusals by the service (not the network) are not retried by Socket.IO itself.
     if (!live.active) setTimeout(() => live.connect(), RETRY_MS)
   })
-  live.on('disconnect', () => {
+  live.on('disconnect', (reason) => {
+    if (reason === 'io client disconnect') return // this page let go (to ask for the token)
     if (strip.linkState !== 'stopping') strip.setLink('reconnecting')
     // The service let this client go (it is shutting down): come back when it does.
     if (!live.active) setTimeout(() => live.connect(), 1000)

@@ -130,15 +130,11 @@ export class DeviceTable {
     this.#invalidate(true)
   }
 
-  get view(): readonly DeviceRow[] {
-    return this.#view
-  }
-
   /** Once per frame: what the store changed, and the service's time now. */
   update(changes: StoreChanges, now: number): void {
     if (changes.structure) this.#invalidate(false)
     if (this.#dirty) this.#maybeRebuild()
-    this.#render(now, changes.ids)
+    this.#render(now)
   }
 
   #invalidate(urgent: boolean): void {
@@ -197,7 +193,7 @@ export class DeviceTable {
     this.#updateHeader()
   }
 
-  #render(now: number, changed: Set<string>): void {
+  #render(now: number): void {
     const view = this.#view
     const top = this.#body.scrollTop
     const height = this.#body.clientHeight
@@ -227,7 +223,7 @@ export class DeviceTable {
         rowElement.selected = selected
         rowElement.node.classList.toggle('selected', selected)
       }
-      if (moved || rowElement.version !== row.version || rowElement.second !== second || changed.has(row.id)) {
+      if (moved || rowElement.version !== row.version || rowElement.second !== second) {
         this.#fill(rowElement, row, now)
         rowElement.row = row
         rowElement.version = row.version
