@@ -25,10 +25,11 @@ COPY tsconfig.json tsconfig.build.json app.ts server.ts ./
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes
-COPY scripts/bundle.mjs ./scripts/
+COPY dashboard ./dashboard
+COPY scripts/bundle.mjs scripts/build-dashboard.mjs ./scripts/
 RUN npm run build
 
-# ---- runtime: production dependencies and dist/ only ---------------------------------
+# ---- runtime: production dependencies and dist/ only (the dashboard is dist/dashboard) -
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 ENV HOST=0.0.0.0

@@ -9,6 +9,7 @@ import auth from './plugins/app/auth.js'
 import config from './plugins/app/config.js'
 import errors from './plugins/app/errors.js'
 import events from './plugins/app/events.js'
+import history from './plugins/app/history.js'
 import sensors from './plugins/app/sensors.js'
 import shutdown from './plugins/app/shutdown.js'
 import socketio, { type SocketIoPluginOptions } from './plugins/app/socketio.js'
@@ -16,6 +17,8 @@ import cors from './plugins/external/cors.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import swagger from './plugins/external/swagger.js'
 import swaggerUi from './plugins/external/swagger-ui.js'
+import dashboard, { type DashboardOptions } from './plugins/app/dashboard.js'
+import deviceDetailRoutes from './routes/device-detail.js'
 import healthRoutes from './routes/health.js'
 import kismetWsRoutes from './routes/kismet-ws.js'
 import metricsRoutes from './routes/metrics.js'
@@ -28,6 +31,8 @@ export interface AppOptions {
   clock?: Clock
   /** Socket.IO limits (tests tighten them). */
   socket?: SocketIoPluginOptions
+  /** Where the built dashboard is (tests build their own). */
+  dashboard?: DashboardOptions
 }
 
 /** The REST API prefix of the service's own routes. */
@@ -40,17 +45,20 @@ const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
   await instance.register(cors)
   await instance.register(rateLimit)
   await instance.register(swagger)
+  await instance.register(history)
   await instance.register(sensors)
   await instance.register(socketio, opts.socket ?? {})
   await instance.register(shutdown)
 
   await instance.register(healthRoutes)
+  await instance.register(dashboard, opts.dashboard ?? {})
   await instance.register(async (secured: FastifyInstance) => {
     await secured.register(auth)
     await secured.register(swaggerUi)
     await secured.register(readyRoutes)
     await secured.register(metricsRoutes)
     await secured.register(kismetWsRoutes, { prefix: API_PREFIX })
+    await secured.register(deviceDetailRoutes, { prefix: API_PREFIX })
   })
 }
 

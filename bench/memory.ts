@@ -2,7 +2,11 @@
 // pipeline: the service polling a simulator process seeded with N devices (static: the
 // table holds exactly N), measured after a full GC once the initial load is in.
 // Baseline: the same process polling a simulator with 0 devices.
-// Heap per device = (heapUsed(N) - heapUsed(0)) / N.
+// Per device = (heapUsed + arrayBuffers)(N) - (heapUsed + arrayBuffers)(0), over N: the
+// signal history (on, at its defaults) keeps its slots in typed arrays, outside the V8 heap.
+// Its slots are allocated whole at a device's first sample, so the figure right after the
+// load is what a full five-minute history costs. Run once more with geolocated devices
+// (positions are kept too).
 //
 // - The figures with goals come from the production entry, `node --expose-gc
 //   dist/server.bundle.mjs`, with a tiny preloaded probe (a data: URL module) that answers
@@ -56,6 +60,8 @@ const PROBE =
 
 export interface ProductionPoint {
   devices: number
+  /** Devices seeded with GPS locations (80 % of them get one): the signal history keeps positions too. */
+  located: boolean
   loadMs: number
   rss: number
   heapUsed: number
@@ -76,11 +82,12 @@ async function trackedByRest(base: string): Promise<{ tracked: number; connected
 }
 
 /** The production entry (dist/server.bundle.mjs) polling a simulator of `devices`. */
-async function measureProduction(devices: number, log: (line: string) => void): Promise<ProductionPoint> {
+async function measureProduction(devices: number, log: (line: string) => void, located = false, env: Record<string, string> = {}): Promise<ProductionPoint> {
   const sim = startWorker('sim-worker.ts', { name: `sim-worker(prod ${devices})` })
   let server: Worker | undefined
   try {
-    const { url } = await sim.call<{ url: string }>('start', { devices, seed: 5, apiKey: API_KEY, manualClock: false }, 180_000)
+    const where = located ? { location: { lat: 52.5163, lon: 13.3777 } } : {}
+    const { url } = await sim.call<{ url: string }>('start', { devices, seed: 5, apiKey: API_KEY, manualClock: false, ...where }, 180_000)
     const port = await freePort()
     const t0 = Date.now()
     const child = fork(PRODUCTION_ENTRY, [], {
@@ -98,6 +105,7 @@ async function measureProduction(devices: number, log: (line: string) => void): 
         POLL_INTERVAL_MS: '2000',
         DEVICE_TTL_S: '300',
         KISMET_TIMEOUT_MS: '60000',
+        ...env,
       },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     })
@@ -112,9 +120,12 @@ async function measureProduction(devices: number, log: (line: string) => void): 
     }
     const loadMs = Date.now() - t0
     await sleep(2500)
-    const mem = await server.call<Omit<ProductionPoint, 'devices' | 'loadMs'>>('mem')
-    log(`  dist/server.bundle.mjs, ${String(devices).padStart(6)} devices: ready ${loadMs} ms after spawn; heap ${fmt(mem.heapUsed / 1e6)} MB, rss ${fmt(mem.rss / 1e6)} MB`)
-    return { devices, loadMs, ...mem }
+    const mem = await server.call<Omit<ProductionPoint, 'devices' | 'loadMs' | 'located'>>('mem')
+    log(
+      `  dist/server.bundle.mjs, ${String(devices).padStart(6)} devices${located ? ' (geolocated)' : ''}${env['HISTORY_WINDOW_S'] === '0' ? ' (no history)' : ''}: ready ${loadMs} ms after spawn; ` +
+        `heap ${fmt(mem.heapUsed / 1e6)} MB, array buffers ${fmt(mem.arrayBuffers / 1e6)} MB, rss ${fmt(mem.rss / 1e6)} MB`,
+    )
+    return { devices, located, loadMs, ...mem }
   } finally {
     await server?.stop(12_000)
     await sim.stop()
@@ -158,6 +169,11 @@ export async function runMemory(o: MemoryOptions, log: (line: string) => void): 
   const sizes = [0, ...o.sizes]
   const production: ProductionPoint[] = []
   for (const size of sizes) production.push(await measureProduction(size, log))
+  // The signal history's worst case: every device with positions too; and its share, against
+  // the same load with the history turned off.
+  const smallest = Math.min(...o.sizes)
+  production.push(await measureProduction(smallest, log, true))
+  const noHistory = await measureProduction(smallest, log, false, { HISTORY_WINDOW_S: '0' })
   // The recovery-buffer breakdown at the largest size (and its 0-device baseline).
   const largest = Math.max(...o.sizes)
   const hostZero = o.breakdown ? await measureSize(0, log) : undefined
@@ -165,16 +181,18 @@ export async function runMemory(o: MemoryOptions, log: (line: string) => void): 
 
   const zero = production[0]!
   const rows: Row[] = []
+  // The signal history keeps its slots in typed arrays, outside the V8 heap: they count too.
+  const held = (p: ProductionPoint) => p.heapUsed + p.arrayBuffers
   for (const p of production.slice(1)) {
-    const perDevice = (p.heapUsed - zero.heapUsed) / p.devices
+    const perDevice = (held(p) - held(zero)) / p.devices
     rows.push(
       {
         scenario: '4 memory',
-        metric: `heap per tracked device, ${p.devices.toLocaleString('en-US')} devices (dist/server.bundle.mjs, after a GC, right after the load)`,
+        metric: `heap + array buffers per tracked device, ${p.devices.toLocaleString('en-US')} devices${p.located ? ' with GPS positions' : ''}, signal history on (dist/server.bundle.mjs, after a GC, right after the load)`,
         value: perDevice,
         unit: 'B',
-        baselineLabel: 'same process, 0 devices (heapUsed)',
-        baseline: zero.heapUsed,
+        baselineLabel: 'same process, 0 devices (heapUsed + arrayBuffers)',
+        baseline: held(zero),
         ratio: perDevice / 2048,
         ratioLabel: 'per device / 2 KB goal',
         goal: '<= 2048 B',
@@ -182,7 +200,7 @@ export async function runMemory(o: MemoryOptions, log: (line: string) => void): 
       },
       {
         scenario: '4 memory',
-        metric: `RSS, ${p.devices.toLocaleString('en-US')} devices (dist/server.bundle.mjs)`,
+        metric: `RSS, ${p.devices.toLocaleString('en-US')} devices${p.located ? ' with GPS positions' : ''} (dist/server.bundle.mjs)`,
         value: p.rss / 1e6,
         unit: 'MB',
         baselineLabel: 'same process, 0 devices',
@@ -194,6 +212,21 @@ export async function runMemory(o: MemoryOptions, log: (line: string) => void): 
       },
     )
   }
+  const withHistory = production.find((p) => p.devices === smallest && !p.located)!
+  const share = (held(withHistory) - held(noHistory)) / smallest
+  const without = (held(noHistory) - held(zero)) / smallest
+  rows.push({
+    scenario: '4 memory',
+    metric: `of which the signal history (${smallest.toLocaleString('en-US')} devices: history on - HISTORY_WINDOW_S=0, same load)`,
+    value: share,
+    unit: 'B',
+    baselineLabel: 'per device with the history off',
+    baseline: without,
+    ratio: share / without,
+    ratioLabel: 'history / the rest',
+    goal: 'info',
+    met: null,
+  })
   if (hostZero && hostLargest) {
     const withBuffer = (hostLargest.asRuns.heapUsed - hostZero.asRuns.heapUsed) / largest
     const steady = (hostLargest.withoutRecoveryBuffer.heapUsed - hostZero.withoutRecoveryBuffer.heapUsed) / largest
@@ -215,6 +248,7 @@ export async function runMemory(o: MemoryOptions, log: (line: string) => void): 
     details: {
       fedBy: 'real pipeline: the service polling a simulator process of that size (static devices)',
       production,
+      noHistory,
       breakdown: { host: 'bench/server-host.ts under tsx (RSS not comparable)', zero: hostZero, largest: hostLargest },
     },
   }

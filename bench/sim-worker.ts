@@ -26,7 +26,7 @@ function snapshot() {
 
 serve(
   {
-    async start(args: { devices: number; seed: number; apiKey: string; manualClock: boolean; startMs?: number }) {
+    async start(args: { devices: number; seed: number; apiKey: string; manualClock: boolean; startMs?: number; location?: { lat: number; lon: number } }) {
       manual = args.manualClock
       nowMs = args.startMs ?? Date.now()
       prng = new Prng(args.seed ^ 0xbe7c)
@@ -35,6 +35,7 @@ serve(
         seed: args.seed,
         devices: args.devices,
         clock: manual ? () => nowMs : Date.now,
+        ...(args.location && { location: args.location }),
       })
       keys = sim.devices().map((d) => d.key)
       const url = await sim.listen(0, '127.0.0.1')

@@ -5,6 +5,7 @@ import type { MemoryOptions } from './memory.js'
 import type { NewDeviceOptions } from './new-device.js'
 import type { StartupOptions } from './startup.js'
 import type { SensorsOptions } from './sensors.js'
+import type { DashboardOptions } from './dashboard.js'
 
 export interface Sizes {
   upstream: UpstreamOptions
@@ -13,6 +14,7 @@ export interface Sizes {
   newDevice: NewDeviceOptions
   startup: StartupOptions
   sensors: SensorsOptions
+  dashboard: DashboardOptions
 }
 
 export const SIZES: { full: Sizes; quick: Sizes } = {
@@ -23,6 +25,7 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     newDevice: { devices: 200, meanGapMs: 200, pollIntervalMs: 1000, backgroundDevices: 1000 },
     startup: { repetitions: 7, devPath: true },
     sensors: { devicesPerSensor: 10_000, windowMs: 20_000 },
+    dashboard: { devices: 5_000, rate: 1000, updateShare: 0.1, segmentMs: 6_000, repetitions: 3 },
   },
   quick: {
     upstream: { devices: 5_000, changeShare: 0.01, intervalMs: 2000, cycles: 8, parseRounds: 6, seed: 11 },
@@ -31,5 +34,6 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     newDevice: { devices: 25, meanGapMs: 250, pollIntervalMs: 1000, backgroundDevices: 200 },
     startup: { repetitions: 3, devPath: false },
     sensors: { devicesPerSensor: 2_000, windowMs: 6_000 },
+    dashboard: { devices: 5_000, rate: 1000, updateShare: 0.1, segmentMs: 3_000, repetitions: 1 },
   },
 }

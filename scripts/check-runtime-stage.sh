@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the Dockerfile's two stages on the host, for machines without a Docker engine
 # (npm run check:runtime). It proves that the runtime image starts from a production-only
-# install, answers its HEALTHCHECK, reports an unreachable Kismet, and stops with exit 0
-# on SIGTERM, as an unprivileged user.
+# install, answers its HEALTHCHECK, serves the dashboard at `/`, reports an unreachable
+# Kismet, and stops with exit 0 on SIGTERM, as an unprivileged user.
 #
 # It reads the Dockerfile rather than keeping its own list, so the two change together:
 #   build stage   - COPY lines copy from the repository into a scratch build folder; `RUN npm ci`
@@ -301,6 +301,20 @@ reports_unreachable() { grep -q 'Kismet is not reachable' "$LOG"; }
 
 wait_until 30 "the HEALTHCHECK command to succeed (GET /health 200)" healthy
 say "HEALTHCHECK passes (GET /health answered 200)"
+# The dashboard is part of dist/: `/` serves the built page (with its CSP) and its script.
+serves_dashboard() {
+  in_container node -e '
+    const base = "http://127.0.0.1:" + process.argv[1]
+    ;(async () => {
+      const page = await fetch(base + "/")
+      const html = await page.text()
+      const csp = page.headers.get("content-security-policy") || ""
+      const script = await fetch(base + "/app.js")
+      return page.status === 200 && /<script type="module" src="app.js">/.test(html) && /script-src .self./.test(csp) && script.status === 200
+    })().then((ok) => process.exit(ok ? 0 : 1), () => process.exit(1))' "$PORT" >/dev/null 2>&1
+}
+wait_until 10 "GET / to serve the dashboard (index.html with its CSP, app.js)" serves_dashboard
+say "dashboard served at / (index.html with its Content-Security-Policy, app.js)"
 wait_until 15 "a log line saying Kismet is not reachable" reports_unreachable
 say "log: $(grep -o 'Kismet is not reachable at [^ ]*' "$LOG" | head -n 1)"
 
@@ -320,4 +334,4 @@ if grep -qE '"level":(50|60)' "$LOG"; then
   fail "the service logged errors during a plain start and stop"
 fi
 
-say "OK: production-only install starts as $who, passes its HEALTHCHECK, reports Kismet unreachable, exits 0 on SIGTERM (in $(elapsed))"
+say "OK: production-only install starts as $who, passes its HEALTHCHECK, serves the dashboard, reports Kismet unreachable, exits 0 on SIGTERM (in $(elapsed))"

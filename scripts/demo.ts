@@ -2,8 +2,8 @@
 //
 // Starts the Kismet simulator (sim/) on a free loopback port with a random API key,
 // gives it a life (signals drift every second, a device appears or leaves every few
-// seconds, an alert now and then), starts the service wired to it as a child process
-// (`node --import tsx server.ts`, as `npm run dev` would), shows the service's log
+// seconds, an alert now and then), builds the dashboard, starts the service wired to it as a
+// child process (`node --import tsx server.ts`, as `npm run dev` would), shows the service's log
 // readably and prints the URLs to open. Ctrl-C (or SIGTERM) stops both.
 //
 // Settings (environment):
@@ -23,6 +23,7 @@ import { randomBytes, randomInt } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { KismetSimulator } from '../sim/simulator.js'
+import { buildDashboard } from './build-dashboard.mjs'
 import { onLines } from './lib/log-lines.js'
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -109,6 +110,7 @@ function banner(serviceUrl: string): void {
   out(` kismet-ws demo: the service is streaming ${sims.length === 1 ? 'a simulated Kismet' : `${sims.length} simulated Kismet sensors`} (${deviceCount} devices${sims.length === 1 ? '' : ' each'})`)
   out('')
   out(`   Socket.IO         ${shown}   (path /socket.io; topics devices, alerts, system, scan)`)
+  out(`   Dashboard         ${shown}/   (open it in a browser)`)
   out(`   API docs          ${shown}/docs`)
   out(`   Status            ${shown}/api/kismet/ws/status`)
   out(`   Health            ${shown}/health`)
@@ -164,6 +166,14 @@ const ticker = setInterval(live, tickMs)
 
 const simulated = sims.map((sim, index) => (sims.length === 1 ? '' : `${SENSOR_NAMES[index]} `) + sim.url).join(', ')
 out(`${clockTime()} INFO  demo       simulated Kismet with ${sims[0]!.devices().length} devices${sims.length === 1 ? '' : ' each'} at ${simulated}; starting kismet-ws`)
+
+// The service runs from sources here; the dashboard it serves at / is built (a second or so).
+try {
+  const { outdir } = await buildDashboard()
+  out(`${clockTime()} INFO  demo       dashboard built into ${outdir}`)
+} catch (error) {
+  out(`${clockTime()} WARN  demo       the dashboard could not be built (${error instanceof Error ? error.message : String(error)}); / will say so`)
+}
 
 // ---- the service -------------------------------------------------------------------------
 

@@ -37,6 +37,8 @@ export const ConfigSchema = Type.Object({
   THROTTLE_SCAN_MS: Type.Integer({ minimum: 0, default: 1000, description: 'a whole number of milliseconds, 0 (no throttling) or more' }),
   THROTTLE_SYSTEM_MS: Type.Integer({ minimum: 0, default: 2000, description: 'a whole number of milliseconds, 0 (no throttling) or more' }),
   API_TOKEN: Type.Optional(Type.String({ minLength: 8, description: 'a token of at least 8 characters' })),
+  HISTORY_WINDOW_S: Type.Integer({ minimum: 0, maximum: 3600, default: 300, description: 'a whole number of seconds from 0 (no history) to 3600' }),
+  HISTORY_STEP_S: Type.Integer({ minimum: 1, maximum: 600, default: 5, description: 'a whole number of seconds from 1 to 600' }),
 })
 
 export type Config = Static<typeof ConfigSchema>

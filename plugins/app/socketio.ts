@@ -6,7 +6,7 @@
 import fp from 'fastify-plugin'
 import fastifySocketIO from 'fastify-socket.io'
 import type { IncomingMessage } from 'node:http'
-import { originAllowed, parseOrigins } from '../../src/realtime/origins.js'
+import { originAllowed, parseOrigins, sameOrigin } from '../../src/realtime/origins.js'
 import { attachRealtime, DEFAULT_RECOVERY_WINDOW_MS, type Realtime, type RealtimeLimits } from '../../src/realtime/realtime.js'
 import type { RealtimeServer } from '../../src/realtime/types.js'
 
@@ -30,9 +30,10 @@ export default fp<SocketIoPluginOptions>(
       transports: ['websocket', 'polling'],
       cors: { origin: origins === '*' ? '*' : origins, methods: ['GET', 'POST'] },
       // Browsers send Origin; a disallowed one is refused at the handshake, not just left
-      // without CORS headers. Clients that send no Origin (scripts, servers) are allowed.
+      // without CORS headers. Clients that send no Origin (scripts, servers) are allowed, and
+      // so are pages of this service itself (the dashboard).
       allowRequest: (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void) => {
-        const allowed = originAllowed(req.headers.origin, origins)
+        const allowed = originAllowed(req.headers.origin, origins) || sameOrigin(req.headers.origin, req.headers.host)
         if (!allowed) stats.connectionsRefused += 1
         callback(allowed ? null : 'origin not allowed', allowed)
       },

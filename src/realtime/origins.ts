@@ -12,3 +12,17 @@ export function originAllowed(origin: string | undefined, allowed: AllowedOrigin
   if (allowed === '*' || origin === undefined) return true
   return allowed.includes(origin.replace(/\/$/, ''))
 }
+
+/**
+ * A browser's request from a page of this very service (the dashboard at `/`): its Origin
+ * names the host it asked. Such a page needs no CORS_ORIGIN entry, as a same-origin page never
+ * does for REST.
+ */
+export function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined || host === undefined) return false
+  try {
+    return new URL(origin).host === host.toLowerCase()
+  } catch {
+    return false
+  }
+}

@@ -37,6 +37,8 @@ t.test('every variable has its documented default', async (t) => {
       THROTTLE_SIGNAL_MS: 250,
       THROTTLE_SCAN_MS: 1000,
       THROTTLE_SYSTEM_MS: 2000,
+      HISTORY_WINDOW_S: 300,
+      HISTORY_STEP_S: 5,
     },
   )
 })
@@ -68,6 +70,8 @@ const badValues: Array<[string, string, RegExp]> = [
   ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud" is invalid: expected one of/],
   ['DEVICE_TTL_S', '0', /DEVICE_TTL_S="0" is invalid/],
   ['THROTTLE_SIGNAL_MS', 'fast', /THROTTLE_SIGNAL_MS="fast" is invalid/],
+  ['HISTORY_WINDOW_S', '-1', /HISTORY_WINDOW_S="-1" is invalid: expected a whole number of seconds from 0 \(no history\) to 3600/],
+  ['HISTORY_STEP_S', '0', /HISTORY_STEP_S="0" is invalid: expected a whole number of seconds from 1 to 600/],
 ]
 
 for (const [name, value, expected] of badValues) {

@@ -2,6 +2,7 @@
 // one ManualClock drives the simulator's clock, the poller's timers and the throttle. The
 // poll loop's own timers are set far out so a test runs cycles explicitly.
 import type { FastifyInstance } from 'fastify'
+import type { AppOptions } from '../../app.js'
 import { ManualClock } from '../../src/clock.js'
 import type { AnyEnvelope, EventType, WifiDevice } from '../../src/events.js'
 import { KismetClient } from '../../src/kismet/client.js'
@@ -36,7 +37,7 @@ const HOUR = 3_600_000
 
 export async function startPipeline(
   t: TestLike,
-  options: { sim?: SimulatorOptions; env?: Record<string, string> } = {},
+  options: { sim?: SimulatorOptions; env?: Record<string, string>; app?: Omit<AppOptions, 'env' | 'clock'> } = {},
 ): Promise<Pipeline> {
   const clock = new ManualClock()
   let skew = 0
@@ -45,6 +46,7 @@ export async function startPipeline(
   const simUrl = await sim.listen()
   t.teardown(() => sim.close())
   const { app, url } = await startApp(t, {
+    ...options.app,
     clock,
     env: testEnv({
       KISMET_ENABLED: 'true',
