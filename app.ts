@@ -1,6 +1,8 @@
 // The application as a Fastify plugin (the composition root): the app's own plugins and
-// third-party ones, then the routes. What stays open with API_TOKEN set (/health) is
-// registered outside the protected context; everything else inside it. server.ts runs the
+// third-party ones, then the routes. What stays open with API_TOKEN set (/health, and the
+// API docs: a browser cannot send a bearer token when it loads a page) is registered outside
+// the protected context; everything else inside it, where the auth plugin also marks each
+// operation of the OpenAPI document as needing the bearer token. server.ts runs the
 // app; test/helper.ts builds it for a test.
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
@@ -45,9 +47,9 @@ const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
   await instance.register(shutdown)
 
   await instance.register(healthRoutes)
+  await instance.register(swaggerUi)
   await instance.register(async (secured: FastifyInstance) => {
     await secured.register(auth)
-    await secured.register(swaggerUi)
     await secured.register(readyRoutes)
     await secured.register(metricsRoutes)
     await secured.register(kismetWsRoutes, { prefix: API_PREFIX })

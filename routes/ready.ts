@@ -1,6 +1,7 @@
 // Readiness: whether the service has what it needs to serve (Kismet connected, or disabled).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { NotReadyResponseSchema, ReadyResponseSchema } from '../src/api-schemas.js'
+import { TAGS } from '../plugins/external/swagger.js'
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -8,6 +9,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         summary: 'Readiness: 200 when every sensor (or READY_MIN_SENSORS of them) is connected (or Kismet is disabled), 503 with the states otherwise',
+        tags: [TAGS.health],
         response: { 200: ReadyResponseSchema, 503: NotReadyResponseSchema },
       },
     },
