@@ -1,5 +1,7 @@
-// One pipeline per configured sensor (src/pipeline.ts), as `app.sensors`, each started when
-// the app is ready. The ordered shutdown is plugins/app/shutdown.ts's; the onClose here only
+// One pipeline per configured sensor (src/pipeline.ts), as `app.sensors`, each started once
+// the server listens: a port that cannot be had is said before anything about Kismet, and
+// nothing is asked of Kismet by a process that will not serve. (An app that never listens,
+// a test using inject, starts them itself if it needs them.) The ordered shutdown is plugins/app/shutdown.ts's; the onClose here only
 // makes sure nothing is left running if the app closes before that.
 import fp from 'fastify-plugin'
 import { createPipeline } from '../../src/pipeline.js'
@@ -53,7 +55,7 @@ export default fp(
     )
     const sensors = new Sensors(pipelines)
     app.decorate('sensors', sensors)
-    app.addHook('onReady', async () => {
+    app.addHook('onListen', async () => {
       for (const pipeline of pipelines) pipeline.start()
     })
     app.addHook('onClose', async () => {
