@@ -75,7 +75,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           kismet: totalCounters(app.sensors, sensors),
           sensors,
           events: { totalEmitted: stats.totalEmitted, byType: { ...stats.eventsByType }, coalesced: stats.coalesced },
-          clients: { errorsByCode: { ...stats.clientErrors }, dropped: stats.socketsDropped, refused: stats.connectionsRefused },
+          clients: { errorsByCode: { ...stats.clientErrors }, dropped: stats.socketsDropped, refused: stats.totalConnectionsRefused, refusedByReason: { ...stats.connectionsRefused } },
         },
       }
     },

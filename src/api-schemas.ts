@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { ConnectionStateSchema, SubscriptionsSchema, TOPICS, WifiDeviceSchema } from './events.js'
 import { KISMET_ERROR_KINDS } from './kismet/errors.js'
 import { ERROR_CODES, EVENT_TYPES } from './events.js'
+import { REFUSAL_REASONS } from './realtime/refusals.js'
 
 export const REST_ERROR_CODES = [
   'BAD_REQUEST',
@@ -111,7 +112,8 @@ export const StatsResponseSchema = Type.Object({
     clients: Type.Object({
       errorsByCode: countsOf(ERROR_CODES),
       dropped: Type.Integer({ minimum: 0 }),
-      refused: Type.Integer({ minimum: 0 }),
+      refused: Type.Integer({ minimum: 0, description: 'Socket.IO connections refused, every reason' }),
+      refusedByReason: countsOf(REFUSAL_REASONS),
     }),
   }),
 })

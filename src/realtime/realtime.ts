@@ -9,6 +9,8 @@ import type { ServiceStats } from '../stats.js'
 import { Broadcaster } from './broadcaster.js'
 import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientLimits } from './client-handlers.js'
 import { createConnectionGuard } from './connection-guard.js'
+import type { AllowedOrigins } from './origins.js'
+import { RefusalLog } from './refusals.js'
 import { closeWithin, drainWrites, engineConnections, DEFAULT_RECOVERY_BUFFER_PACKETS } from './engine.js'
 import { DEFAULT_SLOW_CONSUMER_LIMITS, SlowConsumerGuard, type SlowConsumerLimits } from './slow-consumers.js'
 import type { RealtimeServer } from './types.js'
@@ -34,6 +36,8 @@ export interface RealtimeOptions extends RealtimeLimits {
   factory: EnvelopeFactory
   stats: ServiceStats
   clock: Clock
+  /** Browsers' origins allowed to connect (CORS_ORIGIN). */
+  origins: AllowedOrigins
   /** When set, the handshake must carry `auth: { token }`. */
   apiToken?: string
   /** What the Socket.IO layer reads about the sensors, when it needs it. */
@@ -72,9 +76,11 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
   })
 
   const { guard } = createConnectionGuard({
+    origins: options.origins,
     ...(options.apiToken !== undefined && { apiToken: options.apiToken }),
     maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 1000,
     stats,
+    refusals: new RefusalLog({ log: options.log, clock }),
     now: () => clock.now(),
   })
   io.use(guard)
