@@ -11,6 +11,7 @@ import auth from './plugins/app/auth.js'
 import config from './plugins/app/config.js'
 import errors from './plugins/app/errors.js'
 import events from './plugins/app/events.js'
+import openAccess from './plugins/app/open-access.js'
 import sensors from './plugins/app/sensors.js'
 import shutdown from './plugins/app/shutdown.js'
 import socketio, { type SocketIoPluginOptions } from './plugins/app/socketio.js'
@@ -38,6 +39,7 @@ export const API_PREFIX = '/api/kismet/ws'
 const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
   await instance.register(config, opts.env ? { env: opts.env } : {})
   await instance.register(events, opts.clock ? { clock: opts.clock } : {})
+  await instance.register(openAccess)
   await instance.register(errors)
   await instance.register(cors)
   await instance.register(rateLimit)
