@@ -71,7 +71,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       return {
         success: true as const,
         data: {
-          websocket: { connectedClients: connectedClients(app.io), rooms: roomSizes(app.io), uptime: process.uptime() },
+          websocket: { clients: connectedClients(app.io), rooms: roomSizes(app.io), uptime: process.uptime() },
           kismet: totalCounters(app.sensors, sensors),
           sensors,
           events: { totalEmitted: stats.totalEmitted, byType: { ...stats.eventsByType }, coalesced: stats.coalesced },

@@ -63,7 +63,7 @@ export const StatusResponseSchema = Type.Object({
     ),
     sensors: Type.Array(SensorStatusSchema),
     websocket: Type.Object({
-      clients: Type.Integer({ minimum: 0 }),
+      clients: Type.Integer({ minimum: 0, description: 'Socket.IO clients connected (the same count as /stats and system:status)' }),
       clientDetails: Type.Array(
         Type.Object({
           id: Type.String(),
@@ -98,7 +98,7 @@ export const StatsResponseSchema = Type.Object({
   success: Type.Literal(true),
   data: Type.Object({
     websocket: Type.Object({
-      connectedClients: Type.Integer({ minimum: 0 }),
+      clients: Type.Integer({ minimum: 0, description: 'Socket.IO clients connected (the same count as /status and system:status)' }),
       rooms: RoomCountsSchema,
       uptime: Type.Number({ description: 'seconds since the service started' }),
     }),
