@@ -132,7 +132,7 @@ export const ByMacResponseSchema = Type.Object({
 
 export const HealthResponseSchema = Type.Object({ status: Type.Literal('ok'), uptime: Type.Number() })
 const SensorStatesSchema = Type.Array(Type.Object({ name: Type.String(), state: ConnectionStateSchema }))
-export const ReadyResponseSchema = Type.Object({ ready: Type.Literal(true), kismet: ConnectionStateSchema, sensors: SensorStatesSchema })
+export const ReadyResponseSchema = Type.Object({ success: Type.Literal(true), ready: Type.Literal(true), kismet: ConnectionStateSchema, sensors: SensorStatesSchema })
 export const NotReadyResponseSchema = Type.Object({
   success: Type.Literal(false),
   ready: Type.Literal(false),

@@ -4,7 +4,7 @@
 // plugins/app/socketio.ts creates the server and hands it here.
 import type { Clock } from '../clock.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
-import { TOPICS, type ConnectionState, type WifiDevice } from '../events.js'
+import { TOPICS, type ConnectionState, type SystemStatusData, type WifiDevice } from '../events.js'
 import type { ServiceStats } from '../stats.js'
 import { Broadcaster } from './broadcaster.js'
 import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientLimits } from './client-handlers.js'
@@ -52,6 +52,8 @@ export interface SensorDirectory {
   readonly state: ConnectionState
   stateOf(name: string): ConnectionState | undefined
   devicesOf(name: string): Iterable<WifiDevice>
+  /** The sensor's system status as of now. */
+  systemStatusOf(name: string): SystemStatusData | undefined
 }
 
 export interface Realtime {
@@ -70,6 +72,7 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
     factory,
     clock,
     devices: (sensor) => options.sensors.devicesOf(sensor),
+    systemStatus: (sensor) => options.sensors.systemStatusOf(sensor),
     sensorCount: () => options.sensors.names().length,
     recoveryWindowMs: options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
     recoveryBufferPackets: options.recoveryBufferPackets ?? DEFAULT_RECOVERY_BUFFER_PACKETS,
