@@ -6,6 +6,7 @@
 import fp from 'fastify-plugin'
 import { createPipeline } from '../../src/pipeline.js'
 import { connectedClients } from '../../src/realtime/census.js'
+import { credentialSource, urlSetting } from '../../src/sensor-config.js'
 import { Sensors } from '../../src/sensors.js'
 
 declare module 'fastify' {
@@ -35,6 +36,8 @@ export default fp(
             retryDelayMs: config.RETRY_DELAY_MS,
             maxRetries: config.MAX_RETRIES,
             deviceTtlS: config.DEVICE_TTL_S,
+            credential: credentialSource(sensor, config.KISMET_SENSORS !== undefined),
+            urlSetting: urlSetting(sensor, config.KISMET_SENSORS !== undefined),
           },
           throttle: {
             deviceUpdateMs: config.THROTTLE_DEVICE_UPDATE_MS,

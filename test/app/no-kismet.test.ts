@@ -29,7 +29,7 @@ t.test('with no Kismet reachable the service serves and explains itself', async 
 
   const line = await service.waitForLog(/Kismet is not reachable/)
   t.match(line, `Kismet is not reachable at ${kismetUrl}`)
-  t.match(line, /Retrying in 5 s/)
+  t.match(line, /Retry 1 in 5 s/)
   t.match(line, /npm run demo/)
   service.child.kill('SIGTERM')
   t.equal((await service.exited).code, 0)
