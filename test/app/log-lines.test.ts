@@ -4,11 +4,11 @@
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
-import { createServer as createTcpServer } from 'node:net'
 import { KismetSimulator } from '../../sim/simulator.js'
 import { startApp, TEST_API_KEY, testEnv } from '../helper.js'
 import { LogCapture } from '../support/logs.js'
 import { startServiceProcess } from '../support/service-process.js'
+import { freePort } from '../support/ports.js'
 
 const HOUR = '3600000'
 
@@ -54,17 +54,8 @@ t.test('with KISMET_SENSORS, the 401 names the sensor and its entry', async (t) 
   t.match(lines[2], /^Kismet "east" at .* requires a credential \(HTTP 401\) and none was sent\. Give sensor "east" in KISMET_SENSORS an "apiKey"/)
 })
 
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createTcpServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 t.test('Kismet unreachable: one first line that says it once, then retries numbered from 1', async (t) => {
-  const kismetUrl = `http://127.0.0.1:${await closedPort()}`
+  const kismetUrl = `http://127.0.0.1:${await freePort()}`
   const service = await startServiceProcess(t, { KISMET_ENABLED: 'true', KISMET_API_URL: kismetUrl, RETRY_DELAY_MS: '1000' })
   const first = await service.waitForLog(/Kismet is not reachable/)
   t.equal(first, `Kismet is not reachable at ${kismetUrl} (ECONNREFUSED on POST /system/status.json). Retry 1 in 1 s, then with a growing delay; the service keeps serving clients meanwhile. Check KISMET_API_URL if Kismet runs elsewhere. To see kismet-ws working without a Kismet, run \`npm run demo\` (simulated Kismet).`)

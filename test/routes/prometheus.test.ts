@@ -4,10 +4,10 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startApp, testEnv } from '../helper.js'
+import { freePort } from '../support/ports.js'
 
 const TOKEN = 'scrape-token-0123456789'
 const PROMETHEUS = '/usr/bin/prometheus'
@@ -18,14 +18,6 @@ function readmeScrapeConfig(): string {
   const block = blocks.find((b) => b.includes('job_name: kismet-ws'))
   if (!block) throw new Error('the README has no yaml block with "job_name: kismet-ws"')
   return block
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 interface Target {
