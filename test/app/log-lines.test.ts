@@ -77,6 +77,16 @@ t.test('Kismet unreachable: one first line that says it once, then retries numbe
   t.equal((await service.exited).code, 0)
 })
 
+t.test('with KISMET_SENSORS, the unreachable line names the sensor and its url setting', async (t) => {
+  const logs = new LogCapture()
+  const sensors = JSON.stringify([{ name: 'north', url: `http://127.0.0.1:${await freePort()}` }])
+  const { app } = await startApp(t, { logs, env: testEnv({ KISMET_ENABLED: 'true', KISMET_SENSORS: sensors, POLL_INTERVAL_MS: HOUR, HEARTBEAT_INTERVAL_MS: HOUR, RETRY_DELAY_MS: HOUR }) })
+  await app.sensors.get('north')!.poller.runCycle()
+  t.match(logs.warnings(/not reachable/), [
+    { sensor: 'north', retry: 1, msg: /^Kismet "north" is not reachable at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED on POST \/system\/status\.json\)\. Retry 1 in 3600 s.* Check the "url" of sensor "north" in KISMET_SENSORS if Kismet runs elsewhere/ },
+  ])
+})
+
 t.test('a port in use: the listening error, and nothing about or asked of Kismet', async (t) => {
   let kismetRequests = 0
   const kismet: Server = createServer((_req, res) => {
