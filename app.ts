@@ -1,6 +1,8 @@
 // The application as a Fastify plugin (the composition root): the app's own plugins and
-// third-party ones, then the routes. What stays open with API_TOKEN set (/health) is
-// registered outside the protected context; everything else inside it. server.ts runs the
+// third-party ones, then the routes. What stays open with API_TOKEN set (/health, and the
+// API docs: a browser cannot send a bearer token when it loads a page) is registered outside
+// the protected context; everything else inside it, where the auth plugin also marks each
+// operation of the OpenAPI document as needing the bearer token. server.ts runs the
 // app; test/helper.ts builds it for a test.
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
@@ -10,6 +12,7 @@ import config from './plugins/app/config.js'
 import errors from './plugins/app/errors.js'
 import events from './plugins/app/events.js'
 import history from './plugins/app/history.js'
+import openAccess from './plugins/app/open-access.js'
 import sensors from './plugins/app/sensors.js'
 import shutdown from './plugins/app/shutdown.js'
 import socketio, { type SocketIoPluginOptions } from './plugins/app/socketio.js'
@@ -41,6 +44,7 @@ export const API_PREFIX = '/api/kismet/ws'
 const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
   await instance.register(config, opts.env ? { env: opts.env } : {})
   await instance.register(events, opts.clock ? { clock: opts.clock } : {})
+  await instance.register(openAccess)
   await instance.register(errors)
   await instance.register(cors)
   await instance.register(rateLimit)
@@ -52,9 +56,9 @@ const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
 
   await instance.register(healthRoutes)
   await instance.register(dashboard, opts.dashboard ?? {})
+  await instance.register(swaggerUi)
   await instance.register(async (secured: FastifyInstance) => {
     await secured.register(auth)
-    await secured.register(swaggerUi)
     await secured.register(readyRoutes)
     await secured.register(metricsRoutes)
     await secured.register(kismetWsRoutes, { prefix: API_PREFIX })

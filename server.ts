@@ -1,14 +1,14 @@
 // The process entry: builds Fastify with logging, registers the app, listens, and closes
 // gracefully on SIGTERM/SIGINT (server:shutdown to clients, poller stopped, sockets and
-// HTTP closed, exit 0 within 10 s).
+// HTTP closed, exit 0; given up with exit 1 after CLOSE_GRACE_MS, inside docker stop's 10 s).
 import Fastify, { LogController } from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import { createRequire } from 'node:module'
 import app from './app.js'
+import { CLOSE_GRACE_MS } from './plugins/app/shutdown.js'
 import { ConfigError } from './src/config.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
-const CLOSE_GRACE_MS = 10_000
 
 /** Pretty logs for a person at a terminal, when pino-pretty (a dev dependency) is installed. */
 function prettyTransport() {

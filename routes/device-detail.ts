@@ -17,7 +17,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: "One device, with its signal (and position) over the last minutes; ?sensor= when several sensors hold the key",
         params: DeviceKeyParamsSchema,
         querystring: DeviceQuerySchema,
-        response: { 200: DeviceResponseSchema, 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema },
+        tags: ['devices'],
+        response: { 200: DeviceResponseSchema, 400: ErrorResponseSchema, 404: ErrorResponseSchema },
       },
     },
     async (request, reply) => {

@@ -13,6 +13,7 @@ import {
 import { clientDetails, connectedClients, roomSizes } from '../src/realtime/census.js'
 import { overallStatus, sensorCounters, sensorStatus, totalCounters } from '../src/sensors.js'
 import { errorBody } from '../plugins/app/errors.js'
+import { TAGS } from '../plugins/external/swagger.js'
 
 /** A full resync costs Kismet a whole device listing: at most one per window, whoever asks. */
 export const REFRESH_LIMIT = { max: 1, timeWindow: 5000 }
@@ -20,7 +21,7 @@ export const REFRESH_LIMIT = { max: 1, timeWindow: 5000 }
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/status',
-    { schema: { summary: 'Kismet connection of every sensor, and Socket.IO clients', response: { 200: StatusResponseSchema, 401: ErrorResponseSchema } } },
+    { schema: { summary: 'Kismet connection of every sensor, and Socket.IO clients', tags: [TAGS.status], response: { 200: StatusResponseSchema } } },
     async () => {
       const sensors = app.sensors.all().map(sensorStatus)
       const details = clientDetails(app.io)
@@ -41,8 +42,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       config: { rateLimit: { ...REFRESH_LIMIT, keyGenerator: () => 'refresh' } },
       schema: {
         summary: 'Start a full resync with Kismet now (devices, alerts, status), for every sensor or one',
+        tags: [TAGS.status],
         querystring: RefreshQuerySchema,
-        response: { 200: RefreshResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema, 429: ErrorResponseSchema, 503: ErrorResponseSchema },
+        response: { 200: RefreshResponseSchema, 404: ErrorResponseSchema, 429: ErrorResponseSchema, 503: ErrorResponseSchema },
       },
     },
     async (request, reply) => {
@@ -62,18 +64,18 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/stats',
-    { schema: { summary: 'Counters: polls, errors, bytes (per sensor and added up), events, clients', response: { 200: StatsResponseSchema, 401: ErrorResponseSchema } } },
+    { schema: { summary: 'Counters: polls, errors, bytes (per sensor and added up), events, clients', tags: [TAGS.monitoring], response: { 200: StatsResponseSchema } } },
     async () => {
       const { stats } = app
       const sensors = app.sensors.all().map((pipeline) => ({ name: pipeline.name, ...sensorCounters(pipeline) }))
       return {
         success: true as const,
         data: {
-          websocket: { connectedClients: connectedClients(app.io), rooms: roomSizes(app.io), uptime: process.uptime() },
+          websocket: { clients: connectedClients(app.io), rooms: roomSizes(app.io), uptime: process.uptime() },
           kismet: totalCounters(app.sensors, sensors),
           sensors,
           events: { totalEmitted: stats.totalEmitted, byType: { ...stats.eventsByType }, coalesced: stats.coalesced },
-          clients: { errorsByCode: { ...stats.clientErrors }, dropped: stats.socketsDropped, refused: stats.connectionsRefused },
+          clients: { errorsByCode: { ...stats.clientErrors }, dropped: stats.socketsDropped, refused: stats.totalConnectionsRefused, refusedByReason: { ...stats.connectionsRefused } },
         },
       }
     },
@@ -84,8 +86,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         summary: "One MAC as every sensor sees it (signal, last heard, location): what places an emitter between sensors",
+        tags: [TAGS.devices],
         params: MacParamsSchema,
-        response: { 200: ByMacResponseSchema, 400: ErrorResponseSchema, 401: ErrorResponseSchema },
+        response: { 200: ByMacResponseSchema, 400: ErrorResponseSchema },
       },
     },
     async (request) => {

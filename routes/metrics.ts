@@ -9,6 +9,8 @@ import { CONNECTION_STATES, TOPICS } from '../src/events.js'
 import { KISMET_ERROR_KINDS } from '../src/kismet/errors.js'
 import type { Pipeline } from '../src/pipeline.js'
 import { connectedClients, roomSizes } from '../src/realtime/census.js'
+import { REFUSAL_REASONS } from '../src/realtime/refusals.js'
+import { TAGS } from '../plugins/external/swagger.js'
 
 type Sample = [labels: Record<string, string>, value: number]
 
@@ -66,9 +68,16 @@ const routes: FastifyPluginAsync = async (app) => {
   mirroredCounter(registry, 'kismet_ws_events_coalesced_total', 'Events absorbed by throttling', [], () => [[{}, stats.coalesced]])
   mirroredCounter(registry, 'kismet_ws_client_errors_total', 'Client messages refused, by code', ['code'], () => Object.entries(stats.clientErrors).map(([code, n]) => [{ code }, n]))
   mirroredCounter(registry, 'kismet_ws_clients_dropped_total', 'Sockets disconnected for abuse or for not reading', [], () => [[{}, stats.socketsDropped]])
-  mirroredCounter(registry, 'kismet_ws_connections_refused_total', 'Socket.IO connections refused (origin, token, per-address cap)', [], () => [[{}, stats.connectionsRefused]])
+  mirroredCounter(registry, 'kismet_ws_connections_refused_total', 'Socket.IO connections refused, by reason (origin, token, address_cap)', ['reason'], () =>
+    REFUSAL_REASONS.map((reason) => [{ reason }, stats.connectionsRefused[reason]]),
+  )
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
+  const schema = {
+    summary: 'Prometheus metrics (text exposition format)',
+    tags: [TAGS.monitoring],
+    response: { 200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } },
+  }
+  app.get('/metrics', { schema }, async (_request, reply) => {
     reply.header('content-type', registry.contentType)
     return registry.metrics()
   })

@@ -89,6 +89,8 @@ INSTRUCTIONS=$(awk '
 stage_lines() { # stage -> its instructions
   awk -F '\t' -v s="$1" '$1 == s { print $2 "\t" $3 }' <<<"$INSTRUCTIONS"
 }
+BASE_IMAGE=$(awk -F '\t' '$1 == "" && $2 == "ARG" && $3 ~ /^NODE_IMAGE=/ { sub(/^NODE_IMAGE=/, "", $3); print $3 }' <<<"$INSTRUCTIONS")
+say "host node $(node --version) stands in for the image's base (${BASE_IMAGE:-its FROM image})"
 [[ -n "$(stage_lines "$BUILD_STAGE")" ]] || fail "the Dockerfile has no stage named '$BUILD_STAGE' (FROM ... AS $BUILD_STAGE)"
 [[ -n "$(stage_lines "$RUNTIME_STAGE")" ]] || fail "the Dockerfile has no stage named '$RUNTIME_STAGE' (FROM ... AS $RUNTIME_STAGE)"
 

@@ -14,6 +14,7 @@
 //   DEMO_DEVICES   simulated devices at start (default 60)
 //   DEMO_TICK_MS   simulator step (default 1000)
 //   DEMO_SEED      simulator seed (default random; printed, so a run can be replayed)
+//   DEMO_STATUS_MS how often the demo prints what is happening: devices, events, clients (default 5000)
 //
 // `npm run demo -- --sensors 3` starts three simulated Kismet servers (each its own devices,
 // server UUID, name and API key) and one service reading them all (KISMET_SENSORS).
@@ -45,6 +46,7 @@ const host = process.env['HOST'] || '127.0.0.1'
 const deviceCount = setting('DEMO_DEVICES', 60)
 const tickMs = setting('DEMO_TICK_MS', 1000, 10)
 const seed = setting('DEMO_SEED', randomInt(1, 1_000_000))
+const statusMs = setting('DEMO_STATUS_MS', 5000, 100)
 const logLevel = process.env['LOG_LEVEL'] || 'info'
 const apiToken = process.env['API_TOKEN']
 const { values: args } = parseArgs({ options: { sensors: { type: 'string' } }, strict: true })
@@ -125,6 +127,7 @@ function banner(serviceUrl: string): void {
   out('')
   out(' A device appears or leaves every few seconds, signals drift, an alert comes now')
   out(` and then (devices are reported gone ${DEVICE_TTL_S} s after they were last heard).`)
+  out(` Every ${statusMs / 1000} s a line says how many devices are tracked, the events sent and the clients.`)
   out(' Ctrl-C stops the demo.')
   out('================================================================================')
   out('')
@@ -206,6 +209,33 @@ const child = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts
   detached: true,
 })
 
+// ---- what is happening, every few seconds ------------------------------------------------
+
+interface StatsAnswer {
+  data: { websocket: { clients: number }; kismet: { devicesTracked: number; state: string }; events: { totalEmitted: number } }
+}
+
+let statusTimer: NodeJS.Timeout | undefined
+let eventsBefore: number | undefined
+
+/** One line from the service's own /stats: devices tracked, events since the last line, clients. */
+async function printStatus(serviceUrl: string): Promise<void> {
+  const headers: Record<string, string> = apiToken ? { authorization: `Bearer ${apiToken}` } : {}
+  const answer = await fetch(`${serviceUrl}/api/kismet/ws/stats`, { headers, signal: AbortSignal.timeout(2000) }).then(
+    async (res) => (res.ok ? ((await res.json()) as StatsAnswer) : undefined),
+    () => undefined,
+  )
+  if (answer === undefined || stopping) return
+  const { websocket, kismet, events } = answer.data
+  const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`
+  const sent =
+    eventsBefore === undefined
+      ? `${plural(events.totalEmitted, 'event')} so far`
+      : `${plural(events.totalEmitted - eventsBefore, 'event')} in the last ${statusMs / 1000} s (${events.totalEmitted.toLocaleString('en-US')} in all)`
+  eventsBefore = events.totalEmitted
+  out(`${clockTime()} INFO  demo       ${plural(kismet.devicesTracked, 'device')} · ${sent} · ${plural(websocket.clients, 'client')} connected · Kismet ${kismet.state}`)
+}
+
 let listening = false
 onLines(child.stdout, (line) => {
   const rendered = renderServiceLine(line)
@@ -214,6 +244,8 @@ onLines(child.stdout, (line) => {
   if (match && !listening) {
     listening = true
     banner(match[1]!)
+    const serviceUrl = match[1]!.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://[::1]:')
+    statusTimer = setInterval(() => void printStatus(serviceUrl), statusMs)
   }
 })
 onLines(child.stderr, (line) => {
@@ -227,6 +259,7 @@ const childExit = new Promise<{ code: number | null; signal: NodeJS.Signals | nu
 
 async function finish(exitCode: number): Promise<never> {
   clearInterval(ticker)
+  clearInterval(statusTimer)
   await Promise.all(sims.map((sim) => sim.close().catch(() => undefined)))
   if (exitCode === 0) out(`${clockTime()} INFO  demo       stopped`)
   process.exit(exitCode)
@@ -245,6 +278,7 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   stopping = true
   out(`${clockTime()} INFO  demo       ${signal}: stopping kismet-ws and the simulated Kismet`)
   clearInterval(ticker)
+  clearInterval(statusTimer)
   let exitCode = 0
   if (child.exitCode === null && child.signalCode === null) {
     child.kill('SIGTERM')

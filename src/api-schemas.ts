@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { ConnectionStateSchema, SubscriptionsSchema, TOPICS, WifiDeviceSchema } from './events.js'
 import { KISMET_ERROR_KINDS } from './kismet/errors.js'
 import { ERROR_CODES, EVENT_TYPES } from './events.js'
+import { REFUSAL_REASONS } from './realtime/refusals.js'
 
 export const REST_ERROR_CODES = [
   'BAD_REQUEST',
@@ -62,7 +63,7 @@ export const StatusResponseSchema = Type.Object({
     ),
     sensors: Type.Array(SensorStatusSchema),
     websocket: Type.Object({
-      clients: Type.Integer({ minimum: 0 }),
+      clients: Type.Integer({ minimum: 0, description: 'Socket.IO clients connected (the same count as /stats and system:status)' }),
       clientDetails: Type.Array(
         Type.Object({
           id: Type.String(),
@@ -97,7 +98,7 @@ export const StatsResponseSchema = Type.Object({
   success: Type.Literal(true),
   data: Type.Object({
     websocket: Type.Object({
-      connectedClients: Type.Integer({ minimum: 0 }),
+      clients: Type.Integer({ minimum: 0, description: 'Socket.IO clients connected (the same count as /status and system:status)' }),
       rooms: RoomCountsSchema,
       uptime: Type.Number({ description: 'seconds since the service started' }),
     }),
@@ -111,7 +112,8 @@ export const StatsResponseSchema = Type.Object({
     clients: Type.Object({
       errorsByCode: countsOf(ERROR_CODES),
       dropped: Type.Integer({ minimum: 0 }),
-      refused: Type.Integer({ minimum: 0 }),
+      refused: Type.Integer({ minimum: 0, description: 'Socket.IO connections refused, every reason' }),
+      refusedByReason: countsOf(REFUSAL_REASONS),
     }),
   }),
 })
@@ -130,7 +132,7 @@ export const ByMacResponseSchema = Type.Object({
 
 export const HealthResponseSchema = Type.Object({ status: Type.Literal('ok'), uptime: Type.Number() })
 const SensorStatesSchema = Type.Array(Type.Object({ name: Type.String(), state: ConnectionStateSchema }))
-export const ReadyResponseSchema = Type.Object({ ready: Type.Literal(true), kismet: ConnectionStateSchema, sensors: SensorStatesSchema })
+export const ReadyResponseSchema = Type.Object({ success: Type.Literal(true), ready: Type.Literal(true), kismet: ConnectionStateSchema, sensors: SensorStatesSchema })
 export const NotReadyResponseSchema = Type.Object({
   success: Type.Literal(false),
   ready: Type.Literal(false),

@@ -269,5 +269,9 @@ export interface ClientToServerEvents {
     ack?: (result: SubscriptionAck) => void,
   ) => void
   unsubscribe: (topics: SubscriptionRequest, ack?: (result: SubscriptionAck) => void) => void
-  ping: (timestamp?: number, ack?: (timestamp: number) => void) => void
+  /**
+   * The ack's first argument is `timestamp` echoed (the server's time when none was sent);
+   * the second is always the server's time (epoch ms) when it answered.
+   */
+  ping: (timestamp?: number, ack?: (timestamp: number, serverTime: number) => void) => void
 }

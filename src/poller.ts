@@ -10,6 +10,7 @@ import type { ConnectionState, KismetLink, Location, SystemStatusData, WifiDevic
 import { isKismetError, type KismetError } from './kismet/errors.js'
 import type { AlertBatch, DeviceBatch } from './kismet/client.js'
 import type { KismetDatasource, KismetSystemStatus } from './kismet/wire.js'
+import type { CredentialSource } from './sensor-config.js'
 import type { SensorStats } from './stats.js'
 import { deriveScanStatus } from './status.js'
 import type { EventThrottle } from './throttle.js'
@@ -38,6 +39,10 @@ export interface PollerSettings {
   sensor: string
   /** Shown in log lines so an operator knows which Kismet is meant (never carries credentials). */
   kismetUrl: string
+  /** How the credential is configured, so a 401 is explained in the operator's terms (sensor-config.ts). */
+  credential?: CredentialSource
+  /** The setting that holds the URL, for the unreachable line (default KISMET_API_URL). */
+  urlSetting?: string
   pollIntervalMs: number
   heartbeatIntervalMs: number
   retryDelayMs: number
@@ -309,31 +314,46 @@ export class Poller {
       if (!this.#authFailureLogged) {
         this.#authFailureLogged = true
         this.#o.log.error(
-          { kismet: this.#o.settings.kismetUrl, status: kismetError.status },
-          `Kismet${this.#named} at ${this.#o.settings.kismetUrl} refused our credential (HTTP ${kismetError.status ?? 401}). ` +
-            'Set KISMET_API_KEY to a valid Kismet API key (role readonly), or KISMET_USER and KISMET_PASSWORD to the Kismet login. ' +
-            `Retrying every ${Math.round(maxDelay / 1000)} s.`,
+          { kismet: this.#o.settings.kismetUrl, status: kismetError.status, credential: this.#o.settings.credential?.sent },
+          `${this.#authFailure(kismetError)} Retrying every ${Math.round(maxDelay / 1000)} s.`,
         )
       }
       this.#setState('auth_failed')
       return maxDelay
     }
     const delay = backoffDelay(this.#retries, this.#o.settings.retryDelayMs, this.#o.settings.maxRetries)
-    const reason = kismetError ? `${kismetError.kind}: ${kismetError.message}` : String(error)
+    // Retries are numbered from 1: the first failure schedules retry 1.
+    const next = `retry ${this.#retries} in ${Math.round(delay / 1000)} s`
     const holding = this.#retries > this.#o.settings.maxRetries ? ' (holding at the longest delay; never giving up)' : ''
-    if (!this.#outageLogged && (kismetError?.kind === 'unreachable' || kismetError?.kind === 'timeout')) {
+    const outage = kismetError?.kind === 'unreachable' || kismetError?.kind === 'timeout'
+    const fields = { kind: kismetError?.kind, retry: this.#retries, retryInMs: delay }
+    if (outage && !this.#outageLogged) {
       this.#outageLogged = true
       this.#o.log.warn(
-        { kismet: this.#o.settings.kismetUrl, kind: kismetError.kind, retryInMs: delay },
-        `Kismet${this.#named} is not reachable at ${this.#o.settings.kismetUrl} (${reason}). Retrying in ${Math.round(delay / 1000)} s, ` +
-          'with a growing delay. The service keeps serving clients meanwhile; set KISMET_API_URL if Kismet runs elsewhere. ' +
+        { kismet: this.#o.settings.kismetUrl, ...fields },
+        `Kismet${this.#named} is not reachable at ${this.#o.settings.kismetUrl} (${kismetError.detail}). ` +
+          `${next[0]!.toUpperCase()}${next.slice(1)}, then with a growing delay; the service keeps serving clients meanwhile. ` +
+          `Check ${this.#o.settings.urlSetting ?? 'KISMET_API_URL'} if Kismet runs elsewhere. ` +
           'To see kismet-ws working without a Kismet, run `npm run demo` (simulated Kismet).',
       )
+    } else if (outage) {
+      this.#o.log.warn(fields, `Kismet${this.#named} still not reachable (${kismetError.detail}); ${next}${holding}`)
     } else {
-      this.#o.log.warn({ kind: kismetError?.kind, retry: this.#retries, retryInMs: delay }, `Kismet request failed (${reason}); retry ${this.#retries} in ${Math.round(delay / 1000)} s${holding}`)
+      const reason = kismetError ? `${kismetError.kind}: ${kismetError.message}` : String(error)
+      this.#o.log.warn(fields, `Kismet${this.#named} request failed (${reason}); ${next}${holding}`)
     }
     this.#setState('backoff')
     return delay
+  }
+
+  /** Kismet's 401 (or a proxy's 403), in the terms the credential was configured in. */
+  #authFailure(error: KismetError): string {
+    const where = `Kismet${this.#named} at ${this.#o.settings.kismetUrl}`
+    const status = `HTTP ${error.status ?? 401}`
+    const credential = this.#o.settings.credential
+    if (credential === undefined) return `${where}: ${error.message}.`
+    if (credential.sent === 'none') return `${where} requires a credential (${status}) and none was sent. ${credential.remedy}.`
+    return `${where} refused ${credential.setting} (${status}): it is wrong, or was revoked. ${credential.remedy}.`
   }
 
   #setState(state: ConnectionState): void {

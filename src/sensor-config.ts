@@ -114,3 +114,46 @@ function parseEntry(entry: unknown, index: number): SensorConfig {
     ...(secret !== undefined && { password: secret }),
   }
 }
+
+/**
+ * How a sensor's credential is configured, in the operator's words (never its value), for
+ * the line logged when Kismet answers 401: which setting was sent, or that none was, and what
+ * to set. `listed`: the sensor comes from KISMET_SENSORS (else from KISMET_API_URL and its
+ * variables).
+ */
+export interface CredentialSource {
+  /** What is sent: nothing, the API key, the login, or the login written into the URL. */
+  sent: 'none' | 'apiKey' | 'login' | 'url'
+  /** What is sent and where it is set, e.g. 'the API key in KISMET_API_KEY' ('' when nothing is). */
+  setting: string
+  /** What to set when there is none, or to replace a refused one. */
+  remedy: string
+}
+
+/** The setting that holds a sensor's URL, in the operator's words. */
+export function urlSetting(sensor: SensorConfig, listed: boolean): string {
+  return listed ? `the "url" of sensor ${JSON.stringify(sensor.name)} in KISMET_SENSORS` : 'KISMET_API_URL'
+}
+
+export function credentialSource(sensor: SensorConfig, listed: boolean): CredentialSource {
+  const inUrl = (() => {
+    try {
+      const url = new URL(sensor.url)
+      return url.username !== '' || url.password !== ''
+    } catch {
+      return false
+    }
+  })()
+  const sent = sensor.apiKey !== undefined ? 'apiKey' : sensor.user !== undefined || sensor.password !== undefined ? 'login' : inUrl ? 'url' : 'none'
+  const entry = `sensor ${JSON.stringify(sensor.name)} in KISMET_SENSORS`
+  const setting = {
+    none: '',
+    apiKey: listed ? `the "apiKey" of ${entry}` : 'the API key in KISMET_API_KEY',
+    login: listed ? `the "user" and "password" of ${entry}` : 'the login in KISMET_USER and KISMET_PASSWORD',
+    url: listed ? `the login in the "url" of ${entry}` : 'the login in KISMET_API_URL (user:password@)',
+  }[sent]
+  const remedy = listed
+    ? `Give ${entry} an "apiKey" (a Kismet API key, role readonly), or a "user" and "password" (the Kismet login)`
+    : 'Set KISMET_API_KEY to a Kismet API key (role readonly), or KISMET_USER and KISMET_PASSWORD to the Kismet login'
+  return { sent, setting, remedy }
+}

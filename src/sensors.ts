@@ -1,7 +1,7 @@
 // The sensors this process reads: one pipeline each, by configured name, in configuration
 // order. What the Socket.IO layer, REST and metrics ask about sensors they ask here.
 import type { SensorStatus } from './api-schemas.js'
-import type { ConnectionState, WifiDevice } from './events.js'
+import type { ConnectionState, SystemStatusData, WifiDevice } from './events.js'
 import { KISMET_ERROR_KINDS, type KismetErrorKind } from './kismet/errors.js'
 import type { Pipeline } from './pipeline.js'
 import type { SensorDirectory } from './realtime/realtime.js'
@@ -40,6 +40,10 @@ export class Sensors implements SensorDirectory {
 
   devicesOf(name: string): Iterable<WifiDevice> {
     return this.#byName.get(name)?.tracker.values() ?? []
+  }
+
+  systemStatusOf(name: string): SystemStatusData | undefined {
+    return this.#byName.get(name)?.poller.systemStatus()
   }
 
   /** The least ready sensor's state ('connected' only when every sensor is; 'disabled' when all are). */

@@ -3,6 +3,7 @@
 // counts them); ServiceStats are the process's.
 import { KISMET_ERROR_KINDS, type KismetErrorKind } from './kismet/errors.js'
 import { ERROR_CODES, EVENT_TYPES, type ErrorCode, type EventType } from './events.js'
+import { REFUSAL_REASONS, type RefusalReason } from './realtime/refusals.js'
 
 function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>
@@ -35,11 +36,16 @@ export class ServiceStats {
   coalesced = 0
   /** Client messages refused, by error code. */
   readonly clientErrors: Record<ErrorCode, number> = zeroes(ERROR_CODES)
-  /** Sockets disconnected for abuse (rate limit) or refused at connection (cap, origin, token). */
+  /** Sockets disconnected for abuse (rate limit) or for not reading. */
   socketsDropped = 0
-  connectionsRefused = 0
+  /** Socket.IO connections refused by the connection guard, by reason. */
+  readonly connectionsRefused: Record<RefusalReason, number> = zeroes(REFUSAL_REASONS)
 
   get totalEmitted(): number {
     return sum(this.eventsByType)
+  }
+
+  get totalConnectionsRefused(): number {
+    return sum(this.connectionsRefused)
   }
 }

@@ -2,6 +2,7 @@
 // and closes everything when the test ends.
 import Fastify, { type FastifyInstance } from 'fastify'
 import app, { type AppOptions } from '../app.js'
+import type { LogCapture } from './support/logs.js'
 
 export interface TestLike {
   teardown(fn: () => unknown): void
@@ -20,9 +21,14 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
   }
 }
 
+export interface TestAppOptions extends AppOptions {
+  /** Where the app's log lines go (default: nowhere). */
+  logs?: LogCapture
+}
+
 /** The app, registered and ready (not listening). Closed at teardown. */
-export async function buildApp(t: TestLike, options: AppOptions = {}): Promise<FastifyInstance> {
-  const instance = Fastify({ logger: false, forceCloseConnections: true })
+export async function buildApp(t: TestLike, { logs, ...options }: TestAppOptions = {}): Promise<FastifyInstance> {
+  const instance = Fastify({ logger: logs ? logs.logger() : false, forceCloseConnections: true })
   t.teardown(() => instance.close())
   await instance.register(app, { ...options, env: options.env ?? testEnv() })
   await instance.ready()
@@ -30,7 +36,7 @@ export async function buildApp(t: TestLike, options: AppOptions = {}): Promise<F
 }
 
 /** The app listening on an ephemeral loopback port; resolves its base URL. */
-export async function startApp(t: TestLike, options: AppOptions = {}): Promise<{ app: FastifyInstance; url: string }> {
+export async function startApp(t: TestLike, options: TestAppOptions = {}): Promise<{ app: FastifyInstance; url: string }> {
   const instance = await buildApp(t, options)
   const address = await instance.listen({ port: 0, host: '127.0.0.1' })
   return { app: instance, url: address }

@@ -1,9 +1,12 @@
-// One pipeline per configured sensor (src/pipeline.ts), as `app.sensors`, each started when
-// the app is ready. The ordered shutdown is plugins/app/shutdown.ts's; the onClose here only
+// One pipeline per configured sensor (src/pipeline.ts), as `app.sensors`, each started once
+// the server listens: a port that cannot be had is said before anything about Kismet, and
+// nothing is asked of Kismet by a process that will not serve. (An app that never listens,
+// a test using inject, starts them itself if it needs them.) The ordered shutdown is plugins/app/shutdown.ts's; the onClose here only
 // makes sure nothing is left running if the app closes before that.
 import fp from 'fastify-plugin'
 import { createPipeline } from '../../src/pipeline.js'
 import { connectedClients } from '../../src/realtime/census.js'
+import { credentialSource, urlSetting } from '../../src/sensor-config.js'
 import { Sensors } from '../../src/sensors.js'
 
 declare module 'fastify' {
@@ -33,6 +36,8 @@ export default fp(
             retryDelayMs: config.RETRY_DELAY_MS,
             maxRetries: config.MAX_RETRIES,
             deviceTtlS: config.DEVICE_TTL_S,
+            credential: credentialSource(sensor, config.KISMET_SENSORS !== undefined),
+            urlSetting: urlSetting(sensor, config.KISMET_SENSORS !== undefined),
           },
           throttle: {
             deviceUpdateMs: config.THROTTLE_DEVICE_UPDATE_MS,
@@ -53,7 +58,7 @@ export default fp(
     )
     const sensors = new Sensors(pipelines)
     app.decorate('sensors', sensors)
-    app.addHook('onReady', async () => {
+    app.addHook('onListen', async () => {
       for (const pipeline of pipelines) pipeline.start()
     })
     app.addHook('onClose', async () => {

@@ -1,12 +1,15 @@
-// Socket.IO on the service port through fastify-socket.io, with CORS and origin refusal from
-// CORS_ORIGIN and connection state recovery; everything the service does with it is
-// src/realtime's (attachRealtime), decorated as `app.realtime`. Saying goodbye to clients at
+// Socket.IO on the service port through fastify-socket.io, with connection state recovery;
+// everything the service does with it is src/realtime's (attachRealtime), decorated as
+// `app.realtime`. A browser's origin is checked against CORS_ORIGIN by src/realtime's
+// connection guard at the Socket.IO handshake, for websocket and long-polling alike, so a
+// refused page gets `connect_error` "origin not allowed" instead of a transport error. For
+// that, engine.io's CORS answers every origin: a page can read the long-polling handshake and
+// the refusal, and nothing else, since every event goes only to sockets the guard let in. Saying goodbye to clients at
 // shutdown is part of the ordered shutdown (plugins/app/shutdown.ts), so fastify-socket.io's
 // own pre-close disconnect is turned off.
 import fp from 'fastify-plugin'
 import fastifySocketIO from 'fastify-socket.io'
-import type { IncomingMessage } from 'node:http'
-import { originAllowed, parseOrigins, sameOrigin } from '../../src/realtime/origins.js'
+import { parseOrigins } from '../../src/realtime/origins.js'
 import { attachRealtime, DEFAULT_RECOVERY_WINDOW_MS, type Realtime, type RealtimeLimits } from '../../src/realtime/realtime.js'
 import type { RealtimeServer } from '../../src/realtime/types.js'
 
@@ -28,15 +31,7 @@ export default fp<SocketIoPluginOptions>(
 
     await app.register(fastifySocketIO.default, {
       transports: ['websocket', 'polling'],
-      cors: { origin: origins === '*' ? '*' : origins, methods: ['GET', 'POST'] },
-      // Browsers send Origin; a disallowed one is refused at the handshake, not just left
-      // without CORS headers. Clients that send no Origin (scripts, servers) are allowed, and
-      // so are pages of this service itself (the dashboard).
-      allowRequest: (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void) => {
-        const allowed = originAllowed(req.headers.origin, origins) || sameOrigin(req.headers.origin, req.headers.host)
-        if (!allowed) stats.connectionsRefused += 1
-        callback(allowed ? null : 'origin not allowed', allowed)
-      },
+      cors: { origin: true, methods: ['GET', 'POST'] },
       maxHttpBufferSize: MAX_HTTP_BUFFER_SIZE,
       connectionStateRecovery: { maxDisconnectionDuration: opts.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS, skipMiddlewares: false },
       preClose: (done) => done(),
@@ -45,6 +40,7 @@ export default fp<SocketIoPluginOptions>(
     const realtime = attachRealtime({
       ...opts,
       io: app.io,
+      origins,
       channel: events,
       factory: envelopes,
       stats,

@@ -11,12 +11,19 @@ export class KismetError extends Error {
   readonly status: number | undefined
   /** The request path (never the credential). */
   readonly path: string
+  /**
+   * What happened, without the subject the message starts with, for a line that names Kismet
+   * itself: "ECONNREFUSED on POST /system/status.json" (unreachable), "no answer to POST
+   * /system/status.json within 10000 ms" (timeout). Else the message.
+   */
+  readonly detail: string
 
-  constructor(kind: KismetErrorKind, path: string, message: string, options: { status?: number; cause?: unknown } = {}) {
+  constructor(kind: KismetErrorKind, path: string, message: string, options: { status?: number; cause?: unknown; detail?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.kind = kind
     this.path = path
     this.status = options.status
+    this.detail = options.detail ?? message
   }
 }
 

@@ -159,9 +159,12 @@ export class KismetTransport {
     return out
   }
 
-  /** A KismetError with its message redacted. */
-  error(kind: KismetErrorKind, path: string, message: string, status?: number): KismetError {
-    return new KismetError(kind, path, this.redact(message), status === undefined ? {} : { status })
+  /** A KismetError with its message (and detail) redacted. */
+  error(kind: KismetErrorKind, path: string, message: string, status?: number, detail?: string): KismetError {
+    return new KismetError(kind, path, this.redact(message), {
+      ...(status !== undefined && { status }),
+      ...(detail !== undefined && { detail: this.redact(detail) }),
+    })
   }
 
   badBody(path: string, problem: string, status?: number): KismetError {
@@ -283,12 +286,13 @@ export class KismetTransport {
     if (this.#closed) return this.error('unreachable', path, `Kismet client closed during ${where}`)
     const name = error instanceof Error ? error.name : ''
     if (name === 'TimeoutError' || code === 'ETIMEDOUT') {
-      return this.error('timeout', path, `Kismet did not answer ${where} within ${this.#timeoutMs} ms`, state.status)
+      return this.error('timeout', path, `Kismet did not answer ${where} within ${this.#timeoutMs} ms`, state.status, `no answer to ${where} within ${this.#timeoutMs} ms`)
     }
     if (state.responded || name === 'ReadError') {
       return this.error('bad_body', path, `Kismet's answer to ${where} was cut off (${code ?? 'read error'})`, state.status)
     }
-    return this.error('unreachable', path, `Kismet is unreachable (${code ?? (name || 'network error')}) on ${where}`)
+    const cause = code ?? (name || 'network error')
+    return this.error('unreachable', path, `Kismet is unreachable (${cause}) on ${where}`, undefined, `${cause} on ${where}`)
   }
 
   /** JSON.parse of the body; anything else (empty, not JSON, truncated, an `ERROR:` tail) is 'bad_body'. */

@@ -1,6 +1,6 @@
 // Routes envelopes from the internal channel to Socket.IO rooms, and gives a socket that
 // newly joins a topic what it needs first: the device table as `device:snapshot` chunks,
-// the latest scan and system status.
+// the latest scan status, and a system status made now (current figures, one per sensor).
 //
 // Sockets that asked for batched delivery sit in the batch room of the topics they take
 // batched (rooms.ts): its envelopes are gathered and sent as one `events` packet, in order. One packet per envelope is what bounds
@@ -18,6 +18,7 @@ import {
   type AnyEnvelope,
   type Envelope,
   type EventDataMap,
+  type SystemStatusData,
   type Topic,
   type WifiDevice,
 } from '../events.js'
@@ -34,6 +35,8 @@ export interface BroadcasterDeps {
   factory: EnvelopeFactory
   /** A sensor's current device table. */
   devices: (sensor: string) => Iterable<WifiDevice>
+  /** A sensor's system status as of now (undefined for an unknown sensor). */
+  systemStatus: (sensor: string) => SystemStatusData | undefined
   /** How many sensors there are: with one, nobody is in a per-sensor room (subscriptions naming it are plain). */
   sensorCount: () => number
   /** Timers for batched delivery. */
@@ -47,9 +50,8 @@ export interface BroadcasterDeps {
 export class Broadcaster {
   readonly #d: BroadcasterDeps
   readonly #unsubscribe: () => void
-  /** The latest status envelope of each sensor, for a new subscriber. */
+  /** The latest scan status envelope of each sensor, for a new subscriber. */
   readonly #lastScan = new Map<string, Envelope<'scan:status'>>()
-  readonly #lastSystem = new Map<string, Envelope<'system:status'>>()
   /** Envelopes waiting to be sent, per batch room. */
   readonly #batches = new Map<string, AnyEnvelope[]>()
   /**
@@ -80,7 +82,6 @@ export class Broadcaster {
     }
     const sensor = envelope.sensor ?? ''
     if (envelope.type === 'scan:status') this.#lastScan.set(sensor, envelope)
-    if (envelope.type === 'system:status') this.#lastSystem.set(sensor, envelope)
     const topic = EVENT_TYPES[envelope.type].room
     // Subscribers of the topic, and of the topic narrowed to this sensor (a socket in both
     // gets it once). Always both rooms with several sensors: a narrowed subscriber that
@@ -163,8 +164,10 @@ export class Broadcaster {
       // A fresh envelope, not the old one: ids must keep increasing at this client.
       const scan = this.#lastScan.get(sensor)
       if (topic === 'scan' && scan) this.#sendCopy(socket, 'scan:status', scan.data, sensor)
-      const system = this.#lastSystem.get(sensor)
-      if (topic === 'system' && system) this.#sendCopy(socket, 'system:status', system.data, sensor)
+      // Made now, not the last one published: its client count includes this socket, its
+      // uptime and memory are current.
+      const system = topic === 'system' ? this.#d.systemStatus(sensor) : undefined
+      if (system) this.#sendCopy(socket, 'system:status', system, sensor)
     }
   }
 

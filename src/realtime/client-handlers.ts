@@ -40,7 +40,7 @@ export interface ClientHandlerDeps {
   beforeBatchRoomChange: (rooms: string[]) => void
 }
 
-type Ack = (value: unknown) => void
+type Ack = (...values: unknown[]) => void
 
 /** Socket.IO passes the ack as the last argument when the client asked for one. */
 function splitArgs(args: unknown[]): { payload: unknown[]; ack: Ack | undefined } {
@@ -147,6 +147,10 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
       deps.stats.clientErrors.INVALID_PAYLOAD += 1
       socket.emit('error', { code: 'INVALID_PAYLOAD', message: 'ping takes an optional number (the client timestamp)' })
     }
-    ack?.(valid && typeof timestamp === 'number' ? timestamp : deps.clock.now())
+    // First argument: the client's timestamp echoed (the server's time when none was given,
+    // as before); second: always the server's time, so a client can tell the two apart and
+    // estimate the clock offset between the machines.
+    const serverTime = deps.clock.now()
+    ack?.(valid && typeof timestamp === 'number' ? timestamp : serverTime, serverTime)
   })
 }

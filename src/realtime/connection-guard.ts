@@ -1,14 +1,22 @@
-// Connection middleware: runs once per handshake, before a socket exists for the app.
-// It checks the API token and caps connections per address.
+// Connection middleware: runs once per handshake (and again when a dropped client recovers
+// its session), before a socket exists for the app. It checks the browser's origin against
+// CORS_ORIGIN, the API token, and caps connections per address. Whatever the transport, a
+// refused client gets `connect_error` with the reason (refusals.ts, REFUSAL_MESSAGES), and
+// the refusal is counted and logged (RefusalLog).
 import { timingSafeEqual } from 'node:crypto'
 import type { ServiceStats } from '../stats.js'
+import { originAllowed, sameOrigin, type AllowedOrigins } from './origins.js'
+import { REFUSAL_MESSAGES, type Refusal, type RefusalLog } from './refusals.js'
 import type { RealtimeSocket } from './types.js'
 
 export interface ConnectionGuardOptions {
+  /** Browsers' origins allowed (CORS_ORIGIN); a handshake without Origin is no browser's and passes. */
+  origins: AllowedOrigins
   /** When set, the handshake must carry `auth: { token }`. */
   apiToken?: string
   maxConnectionsPerAddress: number
   stats: ServiceStats
+  refusals: RefusalLog
   now: () => number
 }
 
@@ -22,19 +30,25 @@ export function tokensMatch(given: unknown, expected: string): boolean {
 export function createConnectionGuard(options: ConnectionGuardOptions) {
   const perAddress = new Map<string, number>()
 
+  const refuse = (refusal: Refusal, next: (error?: Error) => void): void => {
+    options.stats.connectionsRefused[refusal.reason] += 1
+    options.refusals.refused(refusal)
+    next(new Error(REFUSAL_MESSAGES[refusal.reason]))
+  }
+
   const guard = (socket: RealtimeSocket, next: (error?: Error) => void): void => {
+    const address = socket.handshake.address
+    const origin = socket.handshake.headers.origin
+    // A page of this very service (the dashboard) needs no CORS_ORIGIN entry, as a same-origin page never does for REST.
+    const allowed = originAllowed(origin, options.origins) || sameOrigin(origin, socket.handshake.headers.host)
+    if (!allowed) return refuse({ reason: 'origin', address, origin }, next)
     const auth = socket.handshake.auth as { token?: unknown } | undefined
     if (options.apiToken !== undefined && !tokensMatch(auth?.token, options.apiToken)) {
-      options.stats.connectionsRefused += 1
-      next(new Error('unauthorized'))
-      return
+      return refuse({ reason: 'token', address, origin, tokenSent: auth?.token !== undefined }, next)
     }
-    const address = socket.handshake.address
     const count = perAddress.get(address) ?? 0
     if (count >= options.maxConnectionsPerAddress) {
-      options.stats.connectionsRefused += 1
-      next(new Error('too many connections from this address'))
-      return
+      return refuse({ reason: 'address_cap', address, origin, cap: options.maxConnectionsPerAddress }, next)
     }
     perAddress.set(address, count + 1)
     socket.data.address = address

@@ -4,11 +4,13 @@
 // plugins/app/socketio.ts creates the server and hands it here.
 import type { Clock } from '../clock.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
-import { TOPICS, type ConnectionState, type WifiDevice } from '../events.js'
+import { TOPICS, type ConnectionState, type SystemStatusData, type WifiDevice } from '../events.js'
 import type { ServiceStats } from '../stats.js'
 import { Broadcaster } from './broadcaster.js'
 import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientLimits } from './client-handlers.js'
 import { createConnectionGuard } from './connection-guard.js'
+import type { AllowedOrigins } from './origins.js'
+import { RefusalLog } from './refusals.js'
 import { closeWithin, drainWrites, engineConnections, DEFAULT_RECOVERY_BUFFER_PACKETS } from './engine.js'
 import { DEFAULT_SLOW_CONSUMER_LIMITS, SlowConsumerGuard, type SlowConsumerLimits } from './slow-consumers.js'
 import type { RealtimeServer } from './types.js'
@@ -34,6 +36,8 @@ export interface RealtimeOptions extends RealtimeLimits {
   factory: EnvelopeFactory
   stats: ServiceStats
   clock: Clock
+  /** Browsers' origins allowed to connect (CORS_ORIGIN). */
+  origins: AllowedOrigins
   /** When set, the handshake must carry `auth: { token }`. */
   apiToken?: string
   /** What the Socket.IO layer reads about the sensors, when it needs it. */
@@ -48,6 +52,8 @@ export interface SensorDirectory {
   readonly state: ConnectionState
   stateOf(name: string): ConnectionState | undefined
   devicesOf(name: string): Iterable<WifiDevice>
+  /** The sensor's system status as of now. */
+  systemStatusOf(name: string): SystemStatusData | undefined
 }
 
 export interface Realtime {
@@ -66,15 +72,18 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
     factory,
     clock,
     devices: (sensor) => options.sensors.devicesOf(sensor),
+    systemStatus: (sensor) => options.sensors.systemStatusOf(sensor),
     sensorCount: () => options.sensors.names().length,
     recoveryWindowMs: options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
     recoveryBufferPackets: options.recoveryBufferPackets ?? DEFAULT_RECOVERY_BUFFER_PACKETS,
   })
 
   const { guard } = createConnectionGuard({
+    origins: options.origins,
     ...(options.apiToken !== undefined && { apiToken: options.apiToken }),
     maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 1000,
     stats,
+    refusals: new RefusalLog({ log: options.log, clock }),
     now: () => clock.now(),
   })
   io.use(guard)

@@ -1,22 +1,13 @@
 // The install-and-start path on a machine with no Kismet: the service comes up, serves
 // /health, status and Socket.IO, and its log explains what is going on.
 import t from 'tap'
-import { createServer } from 'node:net'
 import { startServiceProcess } from '../support/service-process.js'
 import { createClient, waitFor } from '../support/socket.js'
 import type { ConnectedData } from '../../src/events.js'
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+import { freePort } from '../support/ports.js'
 
 t.test('with no Kismet reachable the service serves and explains itself', async (t) => {
-  const kismetUrl = `http://127.0.0.1:${await closedPort()}`
+  const kismetUrl = `http://127.0.0.1:${await freePort()}`
   const service = await startServiceProcess(t, { KISMET_ENABLED: 'true', KISMET_API_URL: kismetUrl })
   const health = await fetch(`${service.url}/health`)
   t.equal(health.status, 200)
@@ -29,7 +20,7 @@ t.test('with no Kismet reachable the service serves and explains itself', async 
 
   const line = await service.waitForLog(/Kismet is not reachable/)
   t.match(line, `Kismet is not reachable at ${kismetUrl}`)
-  t.match(line, /Retrying in 5 s/)
+  t.match(line, /Retry 1 in 5 s/)
   t.match(line, /npm run demo/)
   service.child.kill('SIGTERM')
   t.equal((await service.exited).code, 0)

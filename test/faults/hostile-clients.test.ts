@@ -47,7 +47,7 @@ function expectSubscription(event: 'subscribe' | 'unsubscribe', args: unknown[],
   return { ok: true, topics: [...joined].sort() }
 }
 
-/** ping: valid with no argument or one finite number; the ack echoes it, else gives the server time. */
+/** ping: valid with no argument or one finite number; the ack echoes it, else gives the server time (its second argument is always the server time). */
 function expectPing(args: unknown[], serverNow: number): { valid: boolean; ack: number } {
   const [ts] = args
   const valid = args.length === 0 || (args.length === 1 && typeof ts === 'number' && Number.isFinite(ts))
@@ -107,8 +107,9 @@ async function runOnClient(client: ClientSocket, actions: Action[], serverNow: n
         if (!expected.valid) tally.expectedErrors += 1
         pending.push(
           new Promise<void>((resolve) =>
-            untyped.emit('ping', ...action.args, (value: unknown) => {
+            untyped.emit('ping', ...action.args, (value: unknown, serverTime: unknown) => {
               check(`ping ${JSON.stringify(action.args).slice(0, 80)}`, value, expected.ack)
+              check('ping server time', serverTime, serverNow)
               resolve()
             }),
           ),
@@ -124,8 +125,9 @@ async function runOnClient(client: ClientSocket, actions: Action[], serverNow: n
           tally.expectedErrors += 1
           pending.push(
             new Promise<void>((resolve) =>
-              untyped.emit('ping', ...action.args, (value: unknown) => {
+              untyped.emit('ping', ...action.args, (value: unknown, serverTime: unknown) => {
                 check('ping <binary>', value, serverNow)
+                check('ping <binary> server time', serverTime, serverNow)
                 resolve()
               }),
             ),

@@ -105,7 +105,8 @@ export class RawClient {
     if (this.#isClosed) return false
     this.send(`42${ackId}["ping",${ackId}]`)
     try {
-      await this.waitFrame((f) => f === `43${ackId}[${ackId}]`, timeoutMs)
+      // The ack: the timestamp echoed, then the server's time.
+      await this.waitFrame((f) => f.startsWith(`43${ackId}[${ackId},`), timeoutMs)
       return true
     } catch (error) {
       if (this.#isClosed) return false

@@ -9,7 +9,7 @@ type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
 for (const stopSignal of ['SIGINT', 'SIGTERM'] as const) {
   t.test(`the demo streams simulated devices and stops cleanly on ${stopSignal}`, async (t) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', DEMO_DEVICES: '20' }
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', DEMO_DEVICES: '20', DEMO_STATUS_MS: '1000' }
     delete env['API_TOKEN']
     delete env['LOG_LEVEL']
     const demo = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -74,6 +74,10 @@ for (const stopSignal of ['SIGINT', 'SIGTERM'] as const) {
     t.equal(envelope.type, 'device:update')
     if (envelope.type === 'device:update') t.match(envelope.data.device.mac, /^([0-9A-F]{2}:){5}[0-9A-F]{2}$/)
     t.ok(await waitForOutput(/Connected to Kismet/, 10_000), 'the service reports its connection to the simulated Kismet')
+    // Every DEMO_STATUS_MS the demo tells its terminal what is happening.
+    const [status, devices, events] = await waitForOutput(/INFO {2}demo {7}(\d+) devices? · (\d+) events? in the last 1 s \([\d,]+ in all\) · 1 client connected · Kismet connected/, 10_000)
+    t.ok(Number(devices) > 0, `devices tracked: ${status}`)
+    t.ok(Number(events) >= 0)
 
     const closed = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()))
     demo.kill(stopSignal)

@@ -4,6 +4,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { CLOSE_GRACE_MS, DOCKER_STOP_TIMEOUT_MS } from '../../plugins/app/shutdown.js'
 
 t.test('the Dockerfile keeps the settled shape', async (t) => {
   // Continuation lines joined, as Docker reads them.
@@ -19,6 +20,24 @@ t.test('the Dockerfile keeps the settled shape', async (t) => {
   t.match(runtime, /^EXPOSE 8001$/m)
   t.match(runtime, /^HEALTHCHECK .*CMD \["node", "-e", ".*\/health/m, 'a HEALTHCHECK through node on /health')
   t.match(runtime, /^CMD \["node", "dist\/server\.bundle\.mjs"\]$/m, 'node as PID 1, no npm or shell in between')
+})
+
+t.test('building needs the base image and the npm registry, nothing else', async (t) => {
+  const dockerfile = readFileSync('Dockerfile', 'utf8')
+  t.notMatch(dockerfile, /^#\s*syntax\s*=/im, 'no syntax directive (it pulls a BuildKit frontend image)')
+  t.notMatch(dockerfile, /^#\s*(check|escape)\s*=/im, 'no other parser directive')
+  t.match(dockerfile, /^ARG NODE_IMAGE=node:24-bookworm-slim$/m, 'the base: Node 24, the current LTS')
+  const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])
+  t.same(froms, ['${NODE_IMAGE}', '${NODE_IMAGE}'], 'both stages from the base image')
+  const runs = [...dockerfile.replace(/\\\n\s*/g, '').matchAll(/^RUN (.*)$/gm)].map((m) => m[1]!)
+  t.ok(runs.length > 0)
+  for (const run of runs) t.match(run, /^npm (ci|run build)\b[^|;]*( && npm cache clean --force)?$/, `RUN ${run}: npm only (no --mount, no download)`)
+})
+
+t.test('the grace period stays below docker stop\'s 10 s, with a margin', async (t) => {
+  t.equal(DOCKER_STOP_TIMEOUT_MS, 10_000)
+  t.ok(CLOSE_GRACE_MS <= DOCKER_STOP_TIMEOUT_MS - 2000, `CLOSE_GRACE_MS ${CLOSE_GRACE_MS} ms leaves 2 s or more before the SIGKILL`)
+  t.match(readFileSync('README.md', 'utf8'), `gives up after ${CLOSE_GRACE_MS / 1000} s`, 'the README gives it')
 })
 
 t.test('check-runtime-stage.sh passes', { timeout: 110_000 }, async (t) => {

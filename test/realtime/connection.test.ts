@@ -1,4 +1,5 @@
 // Connection middleware: the `connected` greeting, the API token, origins and the per-address cap.
+// (How refusals are logged: refusals.test.ts.)
 import t from 'tap'
 import { startApp, testEnv } from '../helper.js'
 import { createClient, waitFor } from '../support/socket.js'
@@ -31,23 +32,34 @@ t.test('with API_TOKEN set, a handshake needs auth.token', async (t) => {
 
   const right = createClient(t, url, { auth: { token: 'secret-token-1' } })
   await waitFor(right, 'connected')
-  t.equal(app.stats.connectionsRefused, 2)
+  t.same(app.stats.connectionsRefused, { origin: 0, token: 2, address_cap: 0 }, 'counted by reason')
 })
 
-t.test('a browser from a disallowed origin is refused at the handshake', async (t) => {
-  const { url } = await startApp(t, { env: testEnv({ CORS_ORIGIN: 'https://map.example, https://ops.example' }) })
-  const evil = createClient(t, url, { transports: ['polling'], extraHeaders: { origin: 'https://evil.example' } })
-  const error = await waitFor<Error>(evil, 'connect_error')
-  t.match(error.message, /xhr poll error|origin/i)
+t.test('a browser from a disallowed origin gets connect_error "origin not allowed", over websocket and long-polling alike', async (t) => {
+  const { url, app } = await startApp(t, { env: testEnv({ CORS_ORIGIN: 'https://map.example, https://ops.example' }) })
+  for (const transport of ['websocket', 'polling'] as const) {
+    const evil = createClient(t, url, { transports: [transport], extraHeaders: { origin: 'https://evil.example' } })
+    const error = await waitFor<Error>(evil, 'connect_error')
+    t.equal(error.message, 'origin not allowed', `${transport}: the reason`)
+    const friend = createClient(t, url, { transports: [transport], extraHeaders: { origin: 'https://ops.example' } })
+    await waitFor(friend, 'connected')
+  }
+  t.same(app.stats.connectionsRefused, { origin: 2, token: 0, address_cap: 0 }, 'counted by reason')
 
-  const friend = createClient(t, url, { transports: ['polling'], extraHeaders: { origin: 'https://ops.example' } })
-  await waitFor(friend, 'connected')
-
-  const plain = await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://evil.example' } })
-  t.equal(plain.status, 403, 'engine.io answers 403 to the disallowed origin')
-  const allowed = await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://map.example' } })
-  t.equal(allowed.status, 200)
-  t.equal(allowed.headers.get('access-control-allow-origin'), 'https://map.example')
+  // What a browser's long-polling sees: engine.io's handshake answers any origin with CORS
+  // headers, so the page can read the refusal that follows its CONNECT (and nothing else).
+  const handshake = await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://evil.example' } })
+  t.equal(handshake.status, 200)
+  t.equal(handshake.headers.get('access-control-allow-origin'), 'https://evil.example')
+  const { sid } = JSON.parse((await handshake.text()).slice(1)) as { sid: string }
+  const polling = `${url}/socket.io/?EIO=4&transport=polling&sid=${sid}`
+  await (await fetch(polling, { method: 'POST', body: '40', headers: { origin: 'https://evil.example' } })).text()
+  const answer = await fetch(polling, { headers: { origin: 'https://evil.example' } })
+  t.equal(answer.headers.get('access-control-allow-origin'), 'https://evil.example', 'readable by the page')
+  t.equal(await answer.text(), '44{"message":"origin not allowed"}', 'the Socket.IO CONNECT_ERROR with the reason')
+  // As the client does after a refusal: close the session (else engine.io holds it for 30 s at close).
+  await (await fetch(polling, { method: 'POST', body: '1', headers: { origin: 'https://evil.example' } })).text()
+  t.equal(app.io.of('/').sockets.size, 2, 'only the allowed clients are sockets of the app')
 })
 
 t.test('connections per address are capped', async (t) => {
@@ -72,7 +84,7 @@ t.test('connections per address are capped', async (t) => {
       }
     })(),
   )
-  t.ok(app.stats.connectionsRefused >= 1)
+  t.ok(app.stats.connectionsRefused.address_cap >= 1, 'counted as address_cap')
 })
 
 /** A polling handshake, then one POST carrying a CONNECT packet followed by an engine.io close. */

@@ -1,5 +1,6 @@
 // subscribe / unsubscribe / ping as SPEC section 3 defines them, and every kind of bad payload.
 import t from 'tap'
+import { ManualClock } from '../../src/clock.js'
 import { startApp, type TestLike } from '../helper.js'
 import { createClient, waitFor, type ClientSocket } from '../support/socket.js'
 import type { ClientError, SubscriptionAck } from '../../src/events.js'
@@ -73,14 +74,18 @@ t.test('unsubscribe with a bad payload leaves nothing', async (t) => {
   t.same([...socket.rooms].filter((r) => r !== socket.id).sort(), ['alerts', 'devices'])
 })
 
-t.test('ping echoes the client timestamp, or gives the server time', async (t) => {
-  const { url } = await startApp(t)
+t.test('ping echoes the client timestamp, or gives the server time; the second ack argument is always the server time', async (t) => {
+  const clock = new ManualClock(5_000_000)
+  const { url } = await startApp(t, { clock })
   const client = await connected(t, url)
-  const echoed = await new Promise<number>((resolve) => client.emit('ping', 1234.5, resolve))
-  t.equal(echoed, 1234.5)
-  const before = Date.now()
-  const serverTime = await new Promise<number>((resolve) => (client.emit as unknown as Emit)('ping', resolve))
-  t.ok(serverTime >= before && serverTime <= Date.now(), 'server Date.now()')
+  const [echoed, serverTime] = await new Promise<[number, number]>((resolve) => client.emit('ping', 1234.5, (...args) => resolve(args)))
+  t.equal(echoed, 1234.5, 'first: the timestamp echoed')
+  t.equal(serverTime, 5_000_000, "second: the server's time")
+  clock.advance(250)
+  const [first, second] = await new Promise<unknown[]>((resolve) => (client.emit as unknown as Emit)('ping', (...args: unknown[]) => resolve(args)))
+  t.same([first, second], [5_000_250, 5_000_250], "no timestamp sent: the server's time in both")
+  // A client written against the first argument alone still works.
+  t.equal(await new Promise<number>((resolve) => client.emit('ping', 7, resolve)), 7)
 })
 
 t.test('ping with a non-number gets INVALID_PAYLOAD and still an answer', async (t) => {

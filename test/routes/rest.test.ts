@@ -25,7 +25,7 @@ t.test('GET /ready: 200 when Kismet is disabled, 503 with the state while connec
   const disabled = await buildApp(t)
   const ok = await disabled.inject('/ready')
   t.equal(ok.statusCode, 200)
-  t.same(ok.json(), { ready: true, kismet: 'disabled', sensors: [{ name: 'default', state: 'disabled' }] })
+  t.same(ok.json(), { success: true, ready: true, kismet: 'disabled', sensors: [{ name: 'default', state: 'disabled' }] })
   t.same(schemaErrors(ReadyResponseSchema, ok.json()), [])
 
   const waiting = await buildApp(t, { env: testEnv({ KISMET_ENABLED: 'true', KISMET_API_URL: 'http://127.0.0.1:9' }) })
@@ -33,6 +33,9 @@ t.test('GET /ready: 200 when Kismet is disabled, 503 with the state while connec
   t.equal(res.statusCode, 503)
   t.same(schemaErrors(NotReadyResponseSchema, res.json()), [])
   t.match(res.json(), { ready: false, kismet: /connecting|backoff/ })
+  // The same envelope on 200 and 503: success, ready, kismet, sensors (and the error on 503).
+  t.same(Object.keys(ok.json()).sort(), ['kismet', 'ready', 'sensors', 'success'])
+  t.same(Object.keys(res.json()).sort(), ['error', 'kismet', 'ready', 'sensors', 'success'])
 })
 
 t.test('GET /api/kismet/ws/status lists the clients and their rooms', async (t) => {
@@ -86,10 +89,11 @@ t.test('unknown routes answer the common error shape', async (t) => {
   t.same(schemaErrors(ErrorResponseSchema, res.json()), [])
 })
 
-t.test('with API_TOKEN, REST needs the bearer token except /health', async (t) => {
+t.test('with API_TOKEN, REST needs the bearer token except /health and the docs', async (t) => {
   const app = await buildApp(t, { env: testEnv({ API_TOKEN: 'a-long-secret' }) })
   t.equal((await app.inject('/health')).statusCode, 200)
-  for (const url of ['/api/kismet/ws/status', '/api/kismet/ws/stats', '/ready', '/metrics', '/docs/json']) {
+  t.equal((await app.inject('/docs/json')).statusCode, 200)
+  for (const url of ['/api/kismet/ws/status', '/api/kismet/ws/stats', '/ready', '/metrics']) {
     const res = await app.inject(url)
     t.equal(res.statusCode, 401, `${url} without token`)
     t.same(schemaErrors(ErrorResponseSchema, res.json()), [])
