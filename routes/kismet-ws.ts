@@ -23,7 +23,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { summary: 'Kismet connection of every sensor, and Socket.IO clients', response: { 200: StatusResponseSchema, 401: ErrorResponseSchema } } },
     async () => {
       const sensors = app.sensors.all().map(sensorStatus)
-      const details = clientDetails(app.io)
+      const details = clientDetails(app.io, (id) => app.realtime.broadcaster.filters.get(id))
       return {
         success: true as const,
         data: {
@@ -69,7 +69,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       return {
         success: true as const,
         data: {
-          websocket: { connectedClients: connectedClients(app.io), rooms: roomSizes(app.io), uptime: process.uptime() },
+          websocket: {
+            connectedClients: connectedClients(app.io),
+            rooms: roomSizes(app.io),
+            uptime: process.uptime(),
+            filters: { distinct: app.realtime.broadcaster.filters.size, evaluations: stats.filterEvaluations },
+          },
           kismet: totalCounters(app.sensors, sensors),
           sensors,
           events: { totalEmitted: stats.totalEmitted, byType: { ...stats.eventsByType }, coalesced: stats.coalesced },

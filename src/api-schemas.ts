@@ -100,6 +100,13 @@ export const StatsResponseSchema = Type.Object({
       connectedClients: Type.Integer({ minimum: 0 }),
       rooms: RoomCountsSchema,
       uptime: Type.Number({ description: 'seconds since the service started' }),
+      filters: Type.Object(
+        {
+          distinct: Type.Integer({ minimum: 0, description: 'device filters in use (sockets with the same filter share one)' }),
+          evaluations: Type.Integer({ minimum: 0, description: 'devices judged by a filter: one per distinct filter per device change' }),
+        },
+        { description: 'subscription filters' },
+      ),
     }),
     kismet: Type.Object(kismetCounters, { description: 'every sensor added up (state: the least ready; lastPollMs: the longest)' }),
     sensors: Type.Array(Type.Object({ name: Type.String(), ...kismetCounters })),

@@ -38,6 +38,8 @@ export class ServiceStats {
   /** Sockets disconnected for abuse (rate limit) or refused at connection (cap, origin, token). */
   socketsDropped = 0
   connectionsRefused = 0
+  /** Judgements of a device by a subscription filter (one per distinct filter per device change). */
+  filterEvaluations = 0
 
   get totalEmitted(): number {
     return sum(this.eventsByType)
