@@ -16,6 +16,7 @@ import cors from './plugins/external/cors.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import swagger from './plugins/external/swagger.js'
 import swaggerUi from './plugins/external/swagger-ui.js'
+import devicesRoutes from './routes/devices.js'
 import healthRoutes from './routes/health.js'
 import kismetWsRoutes from './routes/kismet-ws.js'
 import metricsRoutes from './routes/metrics.js'
@@ -51,6 +52,7 @@ const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
     await secured.register(readyRoutes)
     await secured.register(metricsRoutes)
     await secured.register(kismetWsRoutes, { prefix: API_PREFIX })
+    await secured.register(devicesRoutes, { prefix: API_PREFIX })
   })
 }
 

@@ -1,7 +1,7 @@
 // TypeBox schemas of the REST API (SPEC section 4): every response and error. Routes
 // validate and serialise with them; /docs is generated from them; tests check against them.
 import { Type, type Static } from '@sinclair/typebox'
-import { ConnectionStateSchema, SubscriptionsSchema, TOPICS, WifiDeviceSchema } from './events.js'
+import { BANDS, ConnectionStateSchema, DEVICE_TYPES, ENCRYPTION_CLASSES, SubscriptionsSchema, TOPICS, WifiDeviceSchema } from './events.js'
 import { KISMET_ERROR_KINDS } from './kismet/errors.js'
 import { ERROR_CODES, EVENT_TYPES } from './events.js'
 
@@ -144,4 +144,39 @@ export const NotReadyResponseSchema = Type.Object({
   kismet: ConnectionStateSchema,
   sensors: SensorStatesSchema,
   error: Type.Object({ message: Type.String(), code: Type.Literal('NOT_READY') }),
+})
+
+// ---------------------------------------------------------------------------------------
+// Exports: GET /api/kismet/ws/devices
+
+const listParam = (what: string) => Type.Array(Type.String(), { maxItems: 256, description: `${what}: comma-separated or repeated` })
+
+export const DevicesQuerySchema = Type.Object({
+  format: Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('geojson'), Type.Literal('kml')], {
+    default: 'json',
+    description: 'json (paged), csv, geojson or kml (the last three streamed as a download; geojson and kml hold the geolocated devices only)',
+  }),
+  sensors: Type.Optional(listParam('sensor names (default: every sensor)')),
+  macs: Type.Optional(listParam('exact MACs')),
+  ouis: Type.Optional(listParam('MAC prefixes (1 to 5 octets)')),
+  ssid: Type.Optional(Type.String({ description: 'a substring of the SSID, case-insensitive' })),
+  types: Type.Optional(listParam(`device types (${DEVICE_TYPES.join(', ')})`)),
+  minSignal: Type.Optional(Type.Number({ description: 'last signal at least this many dBm' })),
+  bands: Type.Optional(listParam(`bands (${BANDS.join(', ')})`)),
+  channels: Type.Optional(listParam('primary channel numbers')),
+  encryption: Type.Optional(listParam(`encryption classes (${ENCRYPTION_CLASSES.join(', ')})`)),
+  randomized: Type.Optional(Type.Boolean({ description: 'false: leave randomised (locally administered) MACs out; true: only them' })),
+  offset: Type.Integer({ minimum: 0, default: 0, description: 'json: devices to skip' }),
+  limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500, description: 'json: devices per page (at most 5000)' }),
+})
+
+export const DevicesPageSchema = Type.Object({
+  success: Type.Literal(true),
+  data: Type.Object({
+    devices: Type.Array(Type.Object({ sensor: Type.String(), device: WifiDeviceSchema }), { description: 'in configuration order of the sensors, then table order' }),
+    total: Type.Integer({ minimum: 0, description: 'devices matching, every page together' }),
+    offset: Type.Integer({ minimum: 0 }),
+    limit: Type.Integer({ minimum: 1 }),
+    nextOffset: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'the offset of the next page, null after the last' }),
+  }),
 })
