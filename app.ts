@@ -12,6 +12,7 @@ import events from './plugins/app/events.js'
 import sensors from './plugins/app/sensors.js'
 import shutdown from './plugins/app/shutdown.js'
 import socketio, { type SocketIoPluginOptions } from './plugins/app/socketio.js'
+import watchlist, { type WatchListPluginOptions } from './plugins/app/watchlist.js'
 import cors from './plugins/external/cors.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import swagger from './plugins/external/swagger.js'
@@ -21,6 +22,7 @@ import healthRoutes from './routes/health.js'
 import kismetWsRoutes from './routes/kismet-ws.js'
 import metricsRoutes from './routes/metrics.js'
 import readyRoutes from './routes/ready.js'
+import watchlistRoutes from './routes/watchlist.js'
 
 export interface AppOptions {
   /** Environment to configure from (default process.env). */
@@ -29,6 +31,8 @@ export interface AppOptions {
   clock?: Clock
   /** Socket.IO limits (tests tighten them). */
   socket?: SocketIoPluginOptions
+  /** Watch-list webhook tuning (tests shorten its delays). */
+  watchlist?: WatchListPluginOptions
 }
 
 /** The REST API prefix of the service's own routes. */
@@ -43,6 +47,7 @@ const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
   await instance.register(swagger)
   await instance.register(sensors)
   await instance.register(socketio, opts.socket ?? {})
+  await instance.register(watchlist, opts.watchlist ?? {})
   await instance.register(shutdown)
 
   await instance.register(healthRoutes)
@@ -53,6 +58,7 @@ const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
     await secured.register(metricsRoutes)
     await secured.register(kismetWsRoutes, { prefix: API_PREFIX })
     await secured.register(devicesRoutes, { prefix: API_PREFIX })
+    await secured.register(watchlistRoutes, { prefix: API_PREFIX })
   })
 }
 

@@ -78,6 +78,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           kismet: totalCounters(app.sensors, sensors),
           sensors,
           events: { totalEmitted: stats.totalEmitted, byType: { ...stats.eventsByType }, coalesced: stats.coalesced },
+          watch: {
+            entries: app.watchlist.store.entries.length,
+            ...app.watchlist.watcher.counters,
+            webhook: app.watchlist.webhook ? { target: app.watchlist.webhook.target, ...app.watchlist.webhook.counters } : null,
+          },
           clients: { errorsByCode: { ...stats.clientErrors }, dropped: stats.socketsDropped, refused: stats.connectionsRefused },
         },
       }

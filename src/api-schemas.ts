@@ -1,7 +1,8 @@
 // TypeBox schemas of the REST API (SPEC section 4): every response and error. Routes
 // validate and serialise with them; /docs is generated from them; tests check against them.
 import { Type, type Static } from '@sinclair/typebox'
-import { BANDS, ConnectionStateSchema, DEVICE_TYPES, ENCRYPTION_CLASSES, SubscriptionsSchema, TOPICS, WifiDeviceSchema } from './events.js'
+import { BANDS, ConnectionStateSchema, DEVICE_TYPES, ENCRYPTION_CLASSES, SubscriptionsSchema, TOPICS, WatchEntrySchema, WifiDeviceSchema } from './events.js'
+import { MAX_WATCH_ENTRIES, WatchEntryInputSchema } from './watchlist/entries.js'
 import { KISMET_ERROR_KINDS } from './kismet/errors.js'
 import { ERROR_CODES, EVENT_TYPES } from './events.js'
 
@@ -16,6 +17,8 @@ export const REST_ERROR_CODES = [
   'KISMET_DISABLED',
   'NOT_READY',
   'INTERNAL',
+  'WATCHLIST_FULL',
+  'WATCHLIST_UNAVAILABLE',
 ] as const
 export type RestErrorCode = (typeof REST_ERROR_CODES)[number]
 
@@ -115,6 +118,25 @@ export const StatsResponseSchema = Type.Object({
       byType: countsOf(Object.keys(EVENT_TYPES)),
       coalesced: Type.Integer({ minimum: 0 }),
     }),
+    watch: Type.Object(
+      {
+        entries: Type.Integer({ minimum: 0 }),
+        tracked: Type.Integer({ minimum: 0, description: '(entry, device) pairs remembered' }),
+        found: Type.Integer({ minimum: 0 }),
+        lost: Type.Integer({ minimum: 0 }),
+        webhook: Type.Union([
+          Type.Null(),
+          Type.Object({
+            target: Type.String({ description: 'WATCH_WEBHOOK_URL without credentials or query' }),
+            delivered: Type.Integer({ minimum: 0 }),
+            failures: Type.Integer({ minimum: 0, description: 'attempts that failed' }),
+            dropped: Type.Integer({ minimum: 0, description: 'events given up (queue full, or every attempt failed)' }),
+            queued: Type.Integer({ minimum: 0 }),
+          }),
+        ]),
+      },
+      { description: 'watch list: transitions since start, and the webhook (null without WATCH_WEBHOOK_URL)' },
+    ),
     clients: Type.Object({
       errorsByCode: countsOf(ERROR_CODES),
       dropped: Type.Integer({ minimum: 0 }),
@@ -180,3 +202,20 @@ export const DevicesPageSchema = Type.Object({
     nextOffset: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'the offset of the next page, null after the last' }),
   }),
 })
+
+// ---------------------------------------------------------------------------------------
+// Watch list: /api/kismet/ws/watchlist
+
+export { WatchEntryInputSchema }
+export const WatchListResponseSchema = Type.Object({
+  success: Type.Literal(true),
+  data: Type.Object({
+    entries: Type.Array(WatchEntrySchema),
+    limit: Type.Literal(MAX_WATCH_ENTRIES),
+    persisted: Type.Boolean({ description: 'kept in DATA_DIR/watchlist.json (false without DATA_DIR, or while the file is unreadable)' }),
+    problem: Type.Optional(Type.String({ description: 'why the list cannot be changed (its file could not be read at start)' })),
+  }),
+})
+export const WatchListReplaceSchema = Type.Object({ entries: Type.Array(WatchEntryInputSchema, { maxItems: MAX_WATCH_ENTRIES }) }, { additionalProperties: false })
+export const WatchEntryParamsSchema = Type.Object({ id: Type.String({ maxLength: 64 }) })
+export const WatchEntryResponseSchema = Type.Object({ success: Type.Literal(true), data: WatchEntrySchema })

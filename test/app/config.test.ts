@@ -37,6 +37,7 @@ t.test('every variable has its documented default', async (t) => {
       THROTTLE_SIGNAL_MS: 250,
       THROTTLE_SCAN_MS: 1000,
       THROTTLE_SYSTEM_MS: 2000,
+      WATCH_LOST_S: 300,
     },
   )
 })
