@@ -7,6 +7,7 @@ import type { AnyEnvelope, EventType, WifiDevice } from '../../src/events.js'
 import { KismetClient } from '../../src/kismet/client.js'
 import type { Pipeline as SensorPipeline } from '../../src/pipeline.js'
 import { KismetSimulator, type SimulatorOptions } from '../../sim/simulator.js'
+import type { AppOptions } from '../../app.js'
 import { startApp, TEST_API_KEY, testEnv, type TestLike } from '../helper.js'
 
 export interface Pipeline {
@@ -36,7 +37,7 @@ const HOUR = 3_600_000
 
 export async function startPipeline(
   t: TestLike,
-  options: { sim?: SimulatorOptions; env?: Record<string, string> } = {},
+  options: { sim?: SimulatorOptions; env?: Record<string, string>; app?: Omit<AppOptions, 'env' | 'clock'> } = {},
 ): Promise<Pipeline> {
   const clock = new ManualClock()
   let skew = 0
@@ -45,6 +46,7 @@ export async function startPipeline(
   const simUrl = await sim.listen()
   t.teardown(() => sim.close())
   const { app, url } = await startApp(t, {
+    ...options.app,
     clock,
     env: testEnv({
       KISMET_ENABLED: 'true',
