@@ -17,6 +17,8 @@ import { runMemory } from './memory.js'
 import { runNewDevice } from './new-device.js'
 import { runStartup } from './startup.js'
 import { SIZES } from './sizes.js'
+import { runFilteredFanout } from './filtered-fanout.js'
+import { runExport } from './export.js'
 
 const { values } = parseArgs({
   options: {
@@ -29,14 +31,15 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    'Usage: npm run bench [-- --quick] [-- --only 1,2,3,4,5,6]\n' +
-      '  scenarios: 1 upstream bytes/CPU, 2 service CPU, 3 fan-out, 4 memory, 5 new-device latency, 6 start-up\n',
+    'Usage: npm run bench [-- --quick] [-- --only 1,2,3,4,5,6,7,8]\n' +
+      '  scenarios: 1 upstream bytes/CPU, 2 service CPU, 3 fan-out, 4 memory, 5 new-device latency, 6 start-up, 7 filtered fan-out, 8 export\n',
   )
   process.exit(0)
 }
 
 const quick = values.quick ?? false
-const only = new Set((values.only ?? '1,2,3,4,5,6').split(',').map((s) => s.trim()))
+const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8']
+const only = new Set((values.only ?? ALL_SCENARIOS.join(',')).split(',').map((s) => s.trim()))
 const sizes = quick ? SIZES.quick : SIZES.full
 const log = (line: string) => process.stdout.write(`${line}\n`)
 
@@ -109,6 +112,8 @@ if (only.has('3')) await scenario('3 fan-out', async () => record('3 fan-out', a
 if (only.has('4')) await scenario('4 memory', async () => record('4 memory', await runMemory(sizes.memory, log)))
 if (only.has('5')) await scenario('5 new-device latency', async () => record('5 new-device latency', await runNewDevice(sizes.newDevice, log)))
 if (only.has('6')) await scenario('6 start-up', async () => record('6 start-up', await runStartup(sizes.startup, log)))
+if (only.has('7')) await scenario('7 filtered fan-out', async () => record('7 filtered fan-out', await runFilteredFanout(sizes.filteredFanout, log)))
+if (only.has('8')) await scenario('8 export', async () => record('8 export', await runExport(sizes.export, log)))
 
 const elapsedS = (Date.now() - started) / 1000
 const markdown = table(rows)
@@ -120,7 +125,7 @@ log(`total ${elapsedS.toFixed(0)} s; load average now ${loadavg().map((x) => x.t
 const outDir = resolve(BENCH_DIR, 'results')
 mkdirSync(outDir, { recursive: true })
 const file = resolve(outDir, quick ? 'latest-quick.json' : 'latest.json')
-const partial = only.size < 6 ? '.partial' : ''
+const partial = only.size < ALL_SCENARIOS.length ? '.partial' : ''
 const target = partial ? file.replace(/\.json$/, `${partial}.json`) : file
 writeFileSync(`${target}.tmp`, `${JSON.stringify({ meta: { ...meta, only: [...only], elapsedS, loadavgAtEnd: loadavg() }, rows, markdown, results }, null, 2)}\n`)
 renameSync(`${target}.tmp`, target)

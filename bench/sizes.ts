@@ -4,6 +4,8 @@ import type { FanoutOptions } from './fanout.js'
 import type { MemoryOptions } from './memory.js'
 import type { NewDeviceOptions } from './new-device.js'
 import type { StartupOptions } from './startup.js'
+import type { FilteredFanoutOptions } from './filtered-fanout.js'
+import type { ExportOptions } from './export.js'
 
 export interface Sizes {
   upstream: UpstreamOptions
@@ -11,6 +13,8 @@ export interface Sizes {
   memory: MemoryOptions
   newDevice: NewDeviceOptions
   startup: StartupOptions
+  filteredFanout: FilteredFanoutOptions
+  export: ExportOptions
 }
 
 export const SIZES: { full: Sizes; quick: Sizes } = {
@@ -20,6 +24,8 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     memory: { sizes: [10_000, 50_000], breakdown: true },
     newDevice: { devices: 200, meanGapMs: 200, pollIntervalMs: 1000, backgroundDevices: 1000 },
     startup: { repetitions: 7, devPath: true },
+    filteredFanout: { clients: 500, clientProcesses: 4, rate: 1000, segmentMs: 5000, segments: 2, warmupMs: 1500, drainLimitMs: 15_000, sustainableRate: 100, sustainableMs: 3000, library: false, filters: 50 },
+    export: { devices: 50_000, repetitions: 5 },
   },
   quick: {
     upstream: { devices: 5_000, changeShare: 0.01, intervalMs: 2000, cycles: 8, parseRounds: 6, seed: 11 },
@@ -27,5 +33,7 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     memory: { sizes: [10_000], breakdown: false },
     newDevice: { devices: 25, meanGapMs: 250, pollIntervalMs: 1000, backgroundDevices: 200 },
     startup: { repetitions: 3, devPath: false },
+    filteredFanout: { clients: 100, clientProcesses: 2, rate: 1000, segmentMs: 1500, segments: 1, warmupMs: 500, drainLimitMs: 4_000, sustainableRate: 100, sustainableMs: 1000, library: false, filters: 50 },
+    export: { devices: 50_000, repetitions: 3 },
   },
 }

@@ -6,7 +6,7 @@ import { parse as parseCsv } from 'csv-parse/sync'
 import { SaxesParser } from 'saxes'
 import { request } from 'node:http'
 import type { WifiDevice } from '../../src/events.js'
-import { CSV_COLUMNS } from '../../src/exports/formats.js'
+import { CSV_COLUMNS, iso } from '../../src/exports/formats.js'
 import { startApp } from '../helper.js'
 import { makeDevice } from '../support/devices.js'
 import { startSensors } from '../support/pipeline.js'
@@ -213,4 +213,11 @@ t.test('the export is in the OpenAPI document', async (t) => {
   for (const name of ['format', 'macs', 'ouis', 'ssid', 'types', 'minSignal', 'bands', 'channels', 'encryption', 'randomized', 'sensors', 'offset', 'limit']) {
     t.ok(route?.parameters?.some((p) => p.name === name), `parameter ${name}`)
   }
+})
+
+t.test('the fast ISO 8601 formatter of the exports agrees with Date#toISOString', async (t) => {
+  const samples = [0, 999, 1000, 86_399_999, 86_400_000, 951_782_400_000, 1_795_629_789_000, 1_795_629_789_123, 4_102_444_799_999]
+  for (let i = 0; i < 5000; i++) samples.push(Math.floor(((i * 2_654_435_761) % 4_294_967_296) * 1000 + i))
+  const wrong = samples.filter((ms) => iso(ms) !== new Date(ms).toISOString())
+  t.same(wrong, [], `${samples.length} instants`)
 })
