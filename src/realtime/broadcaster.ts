@@ -201,9 +201,32 @@ export class Broadcaster {
     }
   }
 
-  /** Sends every pending batch now (the timer, and before shutdown). */
+  /**
+   * Sends every pending batch now (the timer, and before shutdown). Batch rooms whose
+   * batches hold the very same envelopes (the rooms of filters that let the same devices
+   * through) get them in one broadcast, encoded once, instead of one per room.
+   */
   flushBatches(): void {
-    for (const room of [...this.#batches.keys()]) this.#send(room)
+    if (this.#batches.size <= 1) {
+      for (const room of [...this.#batches.keys()]) this.#send(room)
+      return
+    }
+    const groups = new Map<string, { rooms: string[]; batch: AnyEnvelope[] }>()
+    for (const [room, batch] of this.#batches) {
+      if (batch.length === 0) continue
+      const signature = batch.length === 1 ? batch[0]!.id : batch.map((envelope) => envelope.id).join(',')
+      const group = groups.get(signature)
+      if (group) group.rooms.push(room)
+      else groups.set(signature, { rooms: [room], batch })
+    }
+    this.#batches.clear()
+    const now = this.#d.clock.now()
+    this.#lastFlushAt = now
+    for (const { rooms, batch } of groups.values()) {
+      this.#d.io.to(rooms).emit('events', batch)
+      this.#afterBroadcast()
+      for (const room of rooms) this.#retireIfAbandoned(room, now)
+    }
   }
 
   /** A socket is about to join or leave these batch rooms: sends what is pending for them now, and routes to them from now on. */
