@@ -13,6 +13,7 @@ import { envelopeErrors } from '../support/schemas.js'
 import { createClient, EnvelopeRecorder, waitFor, type ClientSocket } from '../support/socket.js'
 import { startApp } from '../helper.js'
 import { ManualClock } from '../../src/clock.js'
+import { recoveryBufferSize } from '../../src/realtime/engine.js'
 
 type Emit = (event: string, ...args: unknown[]) => void
 
@@ -392,4 +393,23 @@ t.test('a filtered room nobody has come back to is forgotten after the recovery 
   clock.advance(2_000)
   publish()
   t.equal(app.realtime.broadcaster.filters.size, 0, 'forgotten after it')
+})
+
+t.test('batched filtered rooms: each gets its devices in order once; rooms with the same batch share one packet', async (t) => {
+  const clock = new ManualClock()
+  const { app, url } = await startApp(t, { clock })
+  const every = await watcher(t, url, { filter: { minSignal: -100 }, batch: true })
+  const alsoEvery = await watcher(t, url, { filter: { types: ['AP', 'Client'] }, batch: true })
+  const channel6 = await watcher(t, url, { filter: { channels: [6] }, batch: true })
+  clock.advance(100)
+  const devices = Array.from({ length: 40 }, (_, i) => makeDevice(i, { channel: i % 2 === 0 ? 6 : 11, signal: -50 }))
+  const before = recoveryBufferSize(app.io)
+  for (const device of devices) app.events.publish(app.envelopes.create('device:update', { device, action: 'new' }, 'default'))
+  clock.advance(100)
+  for (const w of [every, alsoEvery, channel6]) await roundTrip(w.client)
+  const keys = (w: Watcher) => w.recorder.batches.flat().filter((e) => e.type === 'device:update').map((e) => e.type === 'device:update' && e.data.device.key)
+  t.same(keys(every), devices.map((d) => d.key), 'every device, in order')
+  t.same(keys(alsoEvery), devices.map((d) => d.key))
+  t.same(keys(channel6), devices.filter((d) => d.channel === 6).map((d) => d.key), 'its own devices only')
+  t.equal(recoveryBufferSize(app.io) - before, devices.length + 2, 'one packet per envelope for the per-event rooms, then one batch for the two alike and one for the third')
 })
