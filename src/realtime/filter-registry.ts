@@ -59,8 +59,8 @@ export interface FilterRegistryDeps {
 
 export type RegisterResult = { ok: true; id: string } | { ok: false; message: string }
 
-/** At most this many distinct filters at once: each costs one judgement per device change. */
-export const MAX_DISTINCT_FILTERS = 1000
+/** At most this many distinct filters at once: each costs one judgement per device change, and remembers the devices it lets through. */
+export const MAX_DISTINCT_FILTERS = 100
 
 export class FilterRegistry {
   readonly #d: FilterRegistryDeps

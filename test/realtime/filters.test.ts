@@ -413,3 +413,51 @@ t.test('batched filtered rooms: each gets its devices in order once; rooms with 
   t.same(keys(channel6), devices.filter((d) => d.channel === 6).map((d) => d.key), 'its own devices only')
   t.equal(recoveryBufferSize(app.io) - before, devices.length + 2, 'one packet per envelope for the per-event rooms, then one batch for the two alike and one for the third')
 })
+
+t.test('at most 100 distinct filters at once: the next is refused with INVALID_FILTER, a shared one still works', async (t) => {
+  const { app, url } = await startApp(t)
+  const sockets: Watcher[] = []
+  for (let i = 0; i < 6; i++) sockets.push(await watcher(t, url, undefined))
+  let n = 0
+  // 20 per socket, within its burst: each switch leaves the previous filter registered (kept for the recovery window).
+  for (const w of sockets.slice(0, 5)) for (let i = 0; i < 19; i++) t.equal((await subscribe(w.client, ['devices'], { filter: { channels: [n++ % 200 + 1], minSignal: -n } })).ok, true)
+  t.equal(app.realtime.broadcaster.filters.size, 95)
+  for (let i = 0; i < 5; i++) await subscribe(sockets[5]!.client, ['devices'], { filter: { ssid: `net-${i}` } })
+  t.equal(app.realtime.broadcaster.filters.size, 100)
+  const refused = await subscribe(sockets[5]!.client, ['devices'], { filter: { ssid: 'one too many' } })
+  t.match(refused, { ok: false, error: { code: 'INVALID_FILTER', message: /Too many distinct filters/ } })
+  const shared = await subscribe(sockets[5]!.client, ['devices'], { filter: { ssid: 'NET-0' } })
+  t.equal(shared.ok, true, 'a filter in use can still be taken')
+})
+
+t.test('a batched filtered client that drops gets what it missed, entering and leaving included, once', async (t) => {
+  const { app, url } = await startApp(t)
+  const w = await watcher(t, url, { filter: { channels: [6] }, batch: true }, { reconnect: true })
+  const publish = (device: WifiDevice, action: 'new' | 'update', changes?: Record<string, unknown>) =>
+    app.events.publish(app.envelopes.create('device:update', { device, action, ...(changes && { changes }) }, 'default'))
+  const a = makeDevice(1, { channel: 6 })
+  const b = makeDevice(2, { channel: 6 })
+  const c = makeDevice(3, { channel: 11 })
+  for (const d of [a, b, c]) publish(d, 'new')
+  app.realtime.broadcaster.flushBatches()
+  await roundTrip(w.client)
+  t.same([...w.table.devices.keys()].sort(), [a.key, b.key])
+
+  const serverSocket = app.io.of('/').sockets.get(w.client.id!)!
+  const reconnected = waitFor(w.client, 'connect')
+  serverSocket.conn.close()
+  await waitFor(w.client, 'disconnect')
+  // While it is away: b leaves the filter, c enters it, a changes within it.
+  publish({ ...b, channel: 1 }, 'update', { channel: 1 })
+  publish({ ...c, channel: 6 }, 'update', { channel: 6 })
+  publish({ ...a, name: 'renamed' }, 'update', { name: 'renamed' })
+  app.realtime.broadcaster.flushBatches()
+  await reconnected
+  t.equal(w.client.recovered, true, 'the session was recovered')
+  await roundTrip(w.client)
+  t.same([...w.table.devices.keys()].sort(), [a.key, c.key], 'b left, c entered')
+  t.equal(w.table.devices.get(a.key)?.name, 'renamed', 'a changed')
+  t.same(story(w, b.key), ['new', 'remove filter'])
+  t.same(story(w, c.key), ['new filter'])
+  t.same(w.table.anomalies, [], 'nothing twice, nothing out of order')
+})
