@@ -16,16 +16,19 @@ import openAccess from './plugins/app/open-access.js'
 import sensors from './plugins/app/sensors.js'
 import shutdown from './plugins/app/shutdown.js'
 import socketio, { type SocketIoPluginOptions } from './plugins/app/socketio.js'
+import watchlist, { type WatchListPluginOptions } from './plugins/app/watchlist.js'
 import cors from './plugins/external/cors.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import swagger from './plugins/external/swagger.js'
 import swaggerUi from './plugins/external/swagger-ui.js'
 import dashboard, { type DashboardOptions } from './plugins/app/dashboard.js'
 import deviceDetailRoutes from './routes/device-detail.js'
+import devicesRoutes from './routes/devices.js'
 import healthRoutes from './routes/health.js'
 import kismetWsRoutes from './routes/kismet-ws.js'
 import metricsRoutes from './routes/metrics.js'
 import readyRoutes from './routes/ready.js'
+import watchlistRoutes from './routes/watchlist.js'
 
 export interface AppOptions {
   /** Environment to configure from (default process.env). */
@@ -36,6 +39,8 @@ export interface AppOptions {
   socket?: SocketIoPluginOptions
   /** Where the built dashboard is (tests build their own). */
   dashboard?: DashboardOptions
+  /** Watch-list webhook tuning (tests shorten its delays). */
+  watchlist?: WatchListPluginOptions
 }
 
 /** The REST API prefix of the service's own routes. */
@@ -52,6 +57,7 @@ const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
   await instance.register(history)
   await instance.register(sensors)
   await instance.register(socketio, opts.socket ?? {})
+  await instance.register(watchlist, opts.watchlist ?? {})
   await instance.register(shutdown)
 
   await instance.register(healthRoutes)
@@ -63,6 +69,8 @@ const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
     await secured.register(metricsRoutes)
     await secured.register(kismetWsRoutes, { prefix: API_PREFIX })
     await secured.register(deviceDetailRoutes, { prefix: API_PREFIX })
+    await secured.register(devicesRoutes, { prefix: API_PREFIX })
+    await secured.register(watchlistRoutes, { prefix: API_PREFIX })
   })
 }
 

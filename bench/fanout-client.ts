@@ -142,6 +142,18 @@ serve(
       return { optedIn: group.length }
     },
 
+    /**
+     * The sockets of `key` subscribe to `devices` again, socket i with `options[i % options.length]`
+     * (the filtered fan-out: many sockets over a few distinct filters).
+     */
+    async subscribeEach(args: { key: string; options: unknown[] }) {
+      const group = groups.get(args.key) ?? []
+      const acks = await Promise.all(group.map((socket, i) => socket.request('subscribe', [['devices'], args.options[i % args.options.length]])))
+      const refused = acks.filter((ack) => !(ack as { ok?: boolean } | undefined)?.ok)
+      if (refused.length > 0) throw new Error(`subscribe refused: ${JSON.stringify(refused[0])}`)
+      return { subscribed: group.length }
+    },
+
     /** Starts counting envelopes created at or after `sinceMs`. */
     begin(args: { sinceMs: number }) {
       hist = new MsHistogram()

@@ -98,14 +98,14 @@ export interface Segment {
   hist: ClientReport['hist']
 }
 
-interface Server {
+export interface Server {
   name: string
   host: Worker
   url: string
 }
 
 /** One segment: `server` streams for `ms` at `rate`; every client counts what it gets from it. */
-async function segment(server: Server, mode: string, clients: Worker[], o: FanoutOptions, ms: number, rate = o.rate): Promise<Segment> {
+export async function segment(server: Server, mode: string, clients: Worker[], o: FanoutOptions, ms: number, rate = o.rate): Promise<Segment> {
   const sinceMs = Date.now()
   await Promise.all(clients.map((c) => c.call('begin', { sinceMs })))
   const before = await Promise.all(clients.map((c) => c.call<ClientReport>('report')))
@@ -171,7 +171,7 @@ async function segment(server: Server, mode: string, clients: Worker[], o: Fanou
 }
 
 /** Merges the segments of one mode: totals over the summed time, latency over all samples. */
-function combine(mode: string, parts: Segment[]) {
+export function combine(mode: string, parts: Segment[]) {
   const hist = new MsHistogram()
   for (const p of parts) hist.merge(p.hist)
   const span = parts.reduce((a, p) => a + p.spanS, 0)
@@ -207,7 +207,7 @@ function combine(mode: string, parts: Segment[]) {
   }
 }
 
-function describeRun(c: ReturnType<typeof combine>): string {
+export function describeRun(c: ReturnType<typeof combine>): string {
   return (
     `  ${c.mode.padEnd(18)} ${fmt(c.deliveriesPerSec)} deliveries/s (segments ${c.perSegmentDeliveriesPerSec.join(', ')}; ` +
     `${fmt(c.publishedPerSec)} published/s, ${(c.deliveredShare * 100).toFixed(1)}% delivered, ${fmt(c.packetsPerClientPerSec)} packets/s per client of ${fmt(c.envelopesPerPacket)} envelopes), latency p50 ${fmt(c.p50)} / p99 ${fmt(c.p99)} / max ${fmt(c.max)} ms, ` +
@@ -215,7 +215,7 @@ function describeRun(c: ReturnType<typeof combine>): string {
   )
 }
 
-type Run = ReturnType<typeof combine>
+export type Run = ReturnType<typeof combine>
 type ClientKind = 'protocol' | 'socket.io-client'
 /** How a server's clients ask for batched delivery: the service's own option, or the bench's stand-in on the bare server. */
 type OptIn = 'subscribe' | 'bench:batched' | undefined
@@ -260,12 +260,12 @@ async function overloaded(server: Server, clients: Worker[], o: FanoutOptions): 
 }
 
 /** The clients' errors: a frame read wrong, a broken protocol, a connection the server closed. */
-async function clientErrors(clients: Worker[]): Promise<{ errors: number; samples: string[] }> {
+export async function clientErrors(clients: Worker[]): Promise<{ errors: number; samples: string[] }> {
   const reports = await Promise.all(clients.map((c) => c.call<{ errors: number; errorSamples: string[] }>('report')))
   return { errors: reports.reduce((a, r) => a + r.errors, 0), samples: reports.flatMap((r) => r.errorSamples).slice(0, 3) }
 }
 
-function row(scenario: string, metric: string, value: Run, baseline: Run, pick: 'deliveriesPerSec' | 'p50' | 'p99' | 'max' | 'serverCpuUsPerDelivery' | 'clientCpuUsPerDelivery', unit: string, goal: string, met: boolean | null): Row {
+export function row(scenario: string, metric: string, value: Run, baseline: Run, pick: 'deliveriesPerSec' | 'p50' | 'p99' | 'max' | 'serverCpuUsPerDelivery' | 'clientCpuUsPerDelivery', unit: string, goal: string, met: boolean | null): Row {
   const a = value[pick]
   const b = baseline[pick]
   return { scenario, metric, value: a, unit, baselineLabel: baseline.mode, baseline: b, ratio: a / (unit === 'ms' ? Math.max(b, 1) : b), ratioLabel: `${value.mode} / ${baseline.mode}`, goal, met }

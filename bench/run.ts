@@ -19,6 +19,8 @@ import { runStartup } from './startup.js'
 import { runSensors } from './sensors.js'
 import { runDashboard } from './dashboard.js'
 import { SIZES } from './sizes.js'
+import { runFilteredFanout } from './filtered-fanout.js'
+import { runExport } from './export.js'
 
 const { values } = parseArgs({
   options: {
@@ -31,14 +33,14 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    'Usage: npm run bench [-- --quick] [-- --only 1,2,3,4,5,6,7,8]\n' +
-      '  scenarios: 1 upstream bytes/CPU, 2 service CPU, 3 fan-out, 4 memory, 5 new-device latency, 6 start-up, 7 several sensors, 8 dashboard\n',
+    'Usage: npm run bench [-- --quick] [-- --only 1,2,3,4,5,6,7,8,9,10]\n' +
+      '  scenarios: 1 upstream bytes/CPU, 2 service CPU, 3 fan-out, 4 memory, 5 new-device latency, 6 start-up, 7 several sensors, 8 dashboard, 9 filtered fan-out, 10 export\n',
   )
   process.exit(0)
 }
 
 const quick = values.quick ?? false
-const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8']
+const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']
 const only = new Set((values.only ?? ALL_SCENARIOS.join(',')).split(',').map((s) => s.trim()))
 const sizes = quick ? SIZES.quick : SIZES.full
 const log = (line: string) => process.stdout.write(`${line}\n`)
@@ -114,6 +116,8 @@ if (only.has('5')) await scenario('5 new-device latency', async () => record('5 
 if (only.has('6')) await scenario('6 start-up', async () => record('6 start-up', await runStartup(sizes.startup, log)))
 if (only.has('7')) await scenario('7 several sensors', async () => record('7 several sensors', await runSensors(sizes.sensors, log)))
 if (only.has('8')) await scenario('8 dashboard', async () => record('8 dashboard', await runDashboard(sizes.dashboard, log)))
+if (only.has('9')) await scenario('9 filtered fan-out', async () => record('9 filtered fan-out', await runFilteredFanout(sizes.filteredFanout, log)))
+if (only.has('10')) await scenario('10 export', async () => record('10 export', await runExport(sizes.export, log)))
 
 const elapsedS = (Date.now() - started) / 1000
 const markdown = table(rows)

@@ -125,6 +125,29 @@ serve(
       return { tracked: service?.sensors.deviceCount ?? 0, state: service?.sensors.state ?? 'none' }
     },
 
+    /** Puts `count` distinct devices in the default sensor's table (the export scenario), a third of them geolocated. */
+    fillDevices(args: { count: number }) {
+      const pipeline = service!.sensors.get('default')!
+      const devices = Array.from({ length: args.count }, (_, i) => ({ ...device(i), key: `EXPORT_${i}`, ...(i % 3 === 0 && { location: { lat: 48 + i / 1e5, lon: 2 + i / 1e5, fix: 3 } }) }))
+      pipeline.tracker.ingest(devices)
+      return { tracked: pipeline.tracker.size }
+    },
+
+    /** The baseline of the export scenario: JSON.stringify of the same table (every row with its sensor), as one string. */
+    stringifyTable() {
+      gc()
+      const t0 = performance.now()
+      const rows = service!.sensors.all().flatMap((pipeline) => [...pipeline.tracker.values()].map((d) => ({ sensor: pipeline.name, device: d })))
+      const text = JSON.stringify(rows)
+      const ms = performance.now() - t0
+      return { ms, bytes: Buffer.byteLength(text) }
+    },
+
+    collect() {
+      gc()
+      return { rss: process.memoryUsage.rss() }
+    },
+
     cpu() {
       return { cpuMs: cpuMs(), rss: process.memoryUsage.rss() }
     },

@@ -6,6 +6,8 @@ import type { NewDeviceOptions } from './new-device.js'
 import type { StartupOptions } from './startup.js'
 import type { SensorsOptions } from './sensors.js'
 import type { DashboardOptions } from './dashboard.js'
+import type { FilteredFanoutOptions } from './filtered-fanout.js'
+import type { ExportOptions } from './export.js'
 
 export interface Sizes {
   upstream: UpstreamOptions
@@ -15,6 +17,8 @@ export interface Sizes {
   startup: StartupOptions
   sensors: SensorsOptions
   dashboard: DashboardOptions
+  filteredFanout: FilteredFanoutOptions
+  export: ExportOptions
 }
 
 export const SIZES: { full: Sizes; quick: Sizes } = {
@@ -26,6 +30,8 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     startup: { repetitions: 7, devPath: true },
     sensors: { devicesPerSensor: 10_000, windowMs: 20_000 },
     dashboard: { devices: 5_000, rate: 1000, updateShare: 0.1, segmentMs: 6_000, repetitions: 3 },
+    filteredFanout: { clients: 500, clientProcesses: 4, rate: 1000, segmentMs: 5000, segments: 2, warmupMs: 1500, drainLimitMs: 15_000, sustainableRate: 100, sustainableMs: 3000, library: false, filters: 50 },
+    export: { devices: 50_000, repetitions: 5 },
   },
   quick: {
     upstream: { devices: 5_000, changeShare: 0.01, intervalMs: 2000, cycles: 8, parseRounds: 6, seed: 11 },
@@ -35,5 +41,7 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     startup: { repetitions: 3, devPath: false },
     sensors: { devicesPerSensor: 2_000, windowMs: 6_000 },
     dashboard: { devices: 5_000, rate: 1000, updateShare: 0.1, segmentMs: 3_000, repetitions: 1 },
+    filteredFanout: { clients: 100, clientProcesses: 2, rate: 1000, segmentMs: 1500, segments: 1, warmupMs: 500, drainLimitMs: 4_000, sustainableRate: 100, sustainableMs: 1000, library: false, filters: 50 },
+    export: { devices: 50_000, repetitions: 3 },
   },
 }

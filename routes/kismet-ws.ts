@@ -24,7 +24,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { summary: 'Kismet connection of every sensor, and Socket.IO clients', tags: [TAGS.status], response: { 200: StatusResponseSchema } } },
     async () => {
       const sensors = app.sensors.all().map(sensorStatus)
-      const details = clientDetails(app.io)
+      const details = clientDetails(app.io, (id) => app.realtime.broadcaster.filters.get(id))
       return {
         success: true as const,
         data: {
@@ -71,10 +71,20 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       return {
         success: true as const,
         data: {
-          websocket: { clients: connectedClients(app.io), rooms: roomSizes(app.io), uptime: process.uptime() },
+          websocket: {
+            clients: connectedClients(app.io),
+            rooms: roomSizes(app.io),
+            uptime: process.uptime(),
+            filters: { distinct: app.realtime.broadcaster.filters.size, evaluations: stats.filterEvaluations },
+          },
           kismet: totalCounters(app.sensors, sensors),
           sensors,
           events: { totalEmitted: stats.totalEmitted, byType: { ...stats.eventsByType }, coalesced: stats.coalesced },
+          watch: {
+            entries: app.watchlist.store.entries.length,
+            ...app.watchlist.watcher.counters,
+            webhook: app.watchlist.webhook ? { target: app.watchlist.webhook.target, ...app.watchlist.webhook.counters } : null,
+          },
           clients: { errorsByCode: { ...stats.clientErrors }, dropped: stats.socketsDropped, refused: stats.totalConnectionsRefused, refusedByReason: { ...stats.connectionsRefused } },
         },
       }

@@ -71,6 +71,19 @@ const routes: FastifyPluginAsync = async (app) => {
   mirroredCounter(registry, 'kismet_ws_connections_refused_total', 'Socket.IO connections refused, by reason (origin, token, address_cap)', ['reason'], () =>
     REFUSAL_REASONS.map((reason) => [{ reason }, stats.connectionsRefused[reason]]),
   )
+  mirroredGauge(registry, 'kismet_ws_filters', 'Distinct device filters in use by subscriptions', [], () => [[{}, app.realtime.broadcaster.filters.size]])
+  mirroredCounter(registry, 'kismet_ws_filter_evaluations_total', 'Judgements of a device by a subscription filter (one per distinct filter per device change)', [], () => [[{}, stats.filterEvaluations]])
+  mirroredGauge(registry, 'kismet_ws_watch_entries', 'Entries in the watch list', [], () => [[{}, app.watchlist.store.entries.length]])
+  mirroredGauge(registry, 'kismet_ws_watch_tracked', 'Watched devices whose found/lost state is kept', [], () => [[{}, app.watchlist.watcher.counters.tracked]])
+  mirroredCounter(registry, 'kismet_ws_watch_events_total', 'watch:found and watch:lost events, by type', ['type'], () => [
+    [{ type: 'found' }, app.watchlist.watcher.counters.found],
+    [{ type: 'lost' }, app.watchlist.watcher.counters.lost],
+  ])
+  mirroredCounter(registry, 'kismet_ws_watch_webhook_total', 'Watch-list webhook deliveries, by outcome', ['outcome'], () => {
+    const counters = app.watchlist.webhook?.counters
+    return counters ? [[{ outcome: 'delivered' }, counters.delivered], [{ outcome: 'failure' }, counters.failures], [{ outcome: 'dropped' }, counters.dropped]] : []
+  })
+  mirroredGauge(registry, 'kismet_ws_watch_webhook_queued', 'Watch-list webhook deliveries waiting', [], () => [[{}, app.watchlist.webhook?.counters.queued ?? 0]])
 
   const schema = {
     summary: 'Prometheus metrics (text exposition format)',

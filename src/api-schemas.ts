@@ -1,7 +1,8 @@
 // TypeBox schemas of the REST API (SPEC section 4): every response and error. Routes
 // validate and serialise with them; /docs is generated from them; tests check against them.
 import { Type, type Static } from '@sinclair/typebox'
-import { ConnectionStateSchema, SubscriptionsSchema, TOPICS, WifiDeviceSchema } from './events.js'
+import { BANDS, ConnectionStateSchema, DEVICE_TYPES, ENCRYPTION_CLASSES, SubscriptionsSchema, TOPICS, WatchEntrySchema, WifiDeviceSchema } from './events.js'
+import { MAX_WATCH_ENTRIES, WatchEntryInputSchema } from './watchlist/entries.js'
 import { KISMET_ERROR_KINDS } from './kismet/errors.js'
 import { ERROR_CODES, EVENT_TYPES } from './events.js'
 import { REFUSAL_REASONS } from './realtime/refusals.js'
@@ -17,6 +18,8 @@ export const REST_ERROR_CODES = [
   'KISMET_DISABLED',
   'NOT_READY',
   'INTERNAL',
+  'WATCHLIST_FULL',
+  'WATCHLIST_UNAVAILABLE',
 ] as const
 export type RestErrorCode = (typeof REST_ERROR_CODES)[number]
 
@@ -101,6 +104,13 @@ export const StatsResponseSchema = Type.Object({
       clients: Type.Integer({ minimum: 0, description: 'Socket.IO clients connected (the same count as /status and system:status)' }),
       rooms: RoomCountsSchema,
       uptime: Type.Number({ description: 'seconds since the service started' }),
+      filters: Type.Object(
+        {
+          distinct: Type.Integer({ minimum: 0, description: 'device filters in use (sockets with the same filter share one)' }),
+          evaluations: Type.Integer({ minimum: 0, description: 'devices judged by a filter: one per distinct filter per device change' }),
+        },
+        { description: 'subscription filters' },
+      ),
     }),
     kismet: Type.Object(kismetCounters, { description: 'every sensor added up (state: the least ready; lastPollMs: the longest)' }),
     sensors: Type.Array(Type.Object({ name: Type.String(), ...kismetCounters })),
@@ -109,6 +119,25 @@ export const StatsResponseSchema = Type.Object({
       byType: countsOf(Object.keys(EVENT_TYPES)),
       coalesced: Type.Integer({ minimum: 0 }),
     }),
+    watch: Type.Object(
+      {
+        entries: Type.Integer({ minimum: 0 }),
+        tracked: Type.Integer({ minimum: 0, description: '(entry, device) pairs remembered' }),
+        found: Type.Integer({ minimum: 0 }),
+        lost: Type.Integer({ minimum: 0 }),
+        webhook: Type.Union([
+          Type.Null(),
+          Type.Object({
+            target: Type.String({ description: 'WATCH_WEBHOOK_URL without credentials or query' }),
+            delivered: Type.Integer({ minimum: 0 }),
+            failures: Type.Integer({ minimum: 0, description: 'attempts that failed' }),
+            dropped: Type.Integer({ minimum: 0, description: 'events given up (queue full, or every attempt failed)' }),
+            queued: Type.Integer({ minimum: 0 }),
+          }),
+        ]),
+      },
+      { description: 'watch list: transitions since start, and the webhook (null without WATCH_WEBHOOK_URL)' },
+    ),
     clients: Type.Object({
       errorsByCode: countsOf(ERROR_CODES),
       dropped: Type.Integer({ minimum: 0 }),
@@ -140,3 +169,55 @@ export const NotReadyResponseSchema = Type.Object({
   sensors: SensorStatesSchema,
   error: Type.Object({ message: Type.String(), code: Type.Literal('NOT_READY') }),
 })
+
+// ---------------------------------------------------------------------------------------
+// Exports: GET /api/kismet/ws/devices
+
+const listParam = (what: string) => Type.Array(Type.String(), { maxItems: 256, description: `${what}: comma-separated or repeated` })
+
+export const DevicesQuerySchema = Type.Object({
+  format: Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('geojson'), Type.Literal('kml')], {
+    default: 'json',
+    description: 'json (paged), csv, geojson or kml (the last three streamed as a download; geojson and kml hold the geolocated devices only)',
+  }),
+  sensors: Type.Optional(listParam('sensor names (default: every sensor)')),
+  macs: Type.Optional(listParam('exact MACs')),
+  ouis: Type.Optional(listParam('MAC prefixes (1 to 5 octets)')),
+  ssid: Type.Optional(Type.String({ description: 'a substring of the SSID, case-insensitive' })),
+  types: Type.Optional(listParam(`device types (${DEVICE_TYPES.join(', ')})`)),
+  minSignal: Type.Optional(Type.Number({ description: 'last signal at least this many dBm' })),
+  bands: Type.Optional(listParam(`bands (${BANDS.join(', ')})`)),
+  channels: Type.Optional(listParam('primary channel numbers')),
+  encryption: Type.Optional(listParam(`encryption classes (${ENCRYPTION_CLASSES.join(', ')})`)),
+  randomized: Type.Optional(Type.Boolean({ description: 'false: leave randomised (locally administered) MACs out; true: only them' })),
+  offset: Type.Integer({ minimum: 0, default: 0, description: 'json: devices to skip' }),
+  limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500, description: 'json: devices per page (at most 5000)' }),
+})
+
+export const DevicesPageSchema = Type.Object({
+  success: Type.Literal(true),
+  data: Type.Object({
+    devices: Type.Array(Type.Object({ sensor: Type.String(), device: WifiDeviceSchema }), { description: 'in configuration order of the sensors, then table order' }),
+    total: Type.Integer({ minimum: 0, description: 'devices matching, every page together' }),
+    offset: Type.Integer({ minimum: 0 }),
+    limit: Type.Integer({ minimum: 1 }),
+    nextOffset: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'the offset of the next page, null after the last' }),
+  }),
+})
+
+// ---------------------------------------------------------------------------------------
+// Watch list: /api/kismet/ws/watchlist
+
+export { WatchEntryInputSchema }
+export const WatchListResponseSchema = Type.Object({
+  success: Type.Literal(true),
+  data: Type.Object({
+    entries: Type.Array(WatchEntrySchema),
+    limit: Type.Literal(MAX_WATCH_ENTRIES),
+    persisted: Type.Boolean({ description: 'kept in DATA_DIR/watchlist.json (false without DATA_DIR, or while the file is unreadable)' }),
+    problem: Type.Optional(Type.String({ description: 'why the list cannot be changed (its file could not be read at start)' })),
+  }),
+})
+export const WatchListReplaceSchema = Type.Object({ entries: Type.Array(WatchEntryInputSchema, { maxItems: MAX_WATCH_ENTRIES }) }, { additionalProperties: false })
+export const WatchEntryParamsSchema = Type.Object({ id: Type.String({ maxLength: 64 }) })
+export const WatchEntryResponseSchema = Type.Object({ success: Type.Literal(true), data: WatchEntrySchema })

@@ -39,12 +39,15 @@ export const ConfigSchema = Type.Object({
   API_TOKEN: Type.Optional(Type.String({ minLength: 8, description: 'a token of at least 8 characters' })),
   HISTORY_WINDOW_S: Type.Integer({ minimum: 0, maximum: 3600, default: 300, description: 'a whole number of seconds from 0 (no history) to 3600' }),
   HISTORY_STEP_S: Type.Integer({ minimum: 1, maximum: 600, default: 5, description: 'a whole number of seconds from 1 to 600' }),
+  DATA_DIR: Type.Optional(Type.String({ minLength: 1, description: 'a directory the service may write to (the watch list and its state are kept there)' })),
+  WATCH_LOST_S: Type.Integer({ minimum: 1, default: 300, description: 'a whole number of seconds, 1 or more' }),
+  WATCH_WEBHOOK_URL: Type.Optional(Type.String({ format: 'http-url', description: 'an http:// or https:// URL to POST watch:found and watch:lost to' })),
 })
 
 export type Config = Static<typeof ConfigSchema>
 
 /** Variables whose values are never printed, logged or returned. */
-export const SECRET_VARIABLES = ['KISMET_API_KEY', 'KISMET_PASSWORD', 'API_TOKEN', 'KISMET_SENSORS'] as const
+export const SECRET_VARIABLES = ['KISMET_API_KEY', 'KISMET_PASSWORD', 'API_TOKEN', 'KISMET_SENSORS', 'WATCH_WEBHOOK_URL'] as const
 
 export function isHttpUrl(value: string): boolean {
   try {

@@ -71,10 +71,21 @@ export type ConnectionState = (typeof CONNECTION_STATES)[number]
 export const DeviceChangesSchema = Type.Partial(Type.Object({ ...WifiDeviceSchema.properties, clients: Nullable(Type.Number()) }))
 export type DeviceChanges = Static<typeof DeviceChangesSchema>
 
+/**
+ * Why a device arrives or leaves, when it is not simply heard for the first time:
+ * - `filter`: it started (`new`) or stopped (`remove`) matching the subscription's filter;
+ * - `expired`: unheard for DEVICE_TTL_S (`remove`);
+ * - `resync`: a full read of Kismet no longer lists it (`remove`: Kismet forgot it, or came
+ *   back as another server).
+ */
+export const DEVICE_UPDATE_REASONS = ['filter', 'expired', 'resync'] as const
+export type DeviceUpdateReason = (typeof DEVICE_UPDATE_REASONS)[number]
+
 export const DeviceUpdateDataSchema = Type.Object({
   device: WifiDeviceSchema,
   action: Type.Union([Type.Literal('new'), Type.Literal('update'), Type.Literal('remove')]),
   changes: Type.Optional(DeviceChangesSchema),
+  reason: Type.Optional(Type.Union(DEVICE_UPDATE_REASONS.map((r) => Type.Literal(r)))),
 })
 export type DeviceUpdateData = Static<typeof DeviceUpdateDataSchema>
 
@@ -140,6 +151,32 @@ export type SystemStatusData = Static<typeof SystemStatusDataSchema>
 export const ServerShutdownDataSchema = Type.Object({ message: Type.String() })
 export type ServerShutdownData = Static<typeof ServerShutdownDataSchema>
 
+/** A MAC address as clients and REST callers may write it (`:` or `-`, any case); stored upper-case with `:`. */
+export const MacAddressSchema = Type.String({ pattern: '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$', description: 'AA:BB:CC:DD:EE:FF' })
+/** A MAC prefix: 1 to 5 octets (an OUI is 3: AA:BB:CC). */
+export const MacPrefixSchema = Type.String({ pattern: '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){0,4}$', description: 'a MAC prefix of 1 to 5 octets, such as the OUI AA:BB:CC' })
+
+/** A watch-list entry: exactly one of `mac`, `oui` (a MAC prefix) or `ssid` (exact, case-insensitive), with a label. */
+export const WatchEntrySchema = Type.Object({
+  id: Type.String({ description: 'assigned by the service' }),
+  label: Type.String({ minLength: 1, maxLength: 128 }),
+  mac: Type.Optional(Type.String()),
+  oui: Type.Optional(Type.String()),
+  ssid: Type.Optional(Type.String()),
+  createdAt: Type.Number({ description: 'epoch ms' }),
+})
+export type WatchEntry = Static<typeof WatchEntrySchema>
+
+/** watch:found (heard for the first time, or again after being lost) and watch:lost (unheard for WATCH_LOST_S). */
+export const WatchEventDataSchema = Type.Object({
+  entry: WatchEntrySchema,
+  /** The device as last heard. */
+  device: WifiDeviceSchema,
+  /** Epoch ms when the service last heard it (watch:lost: when it was last heard). */
+  lastHeard: Type.Number(),
+})
+export type WatchEventData = Static<typeof WatchEventDataSchema>
+
 /** Every event type, its payload schema and the room it is delivered to. */
 export const EVENT_TYPES = {
   'device:update': { room: 'devices', data: DeviceUpdateDataSchema },
@@ -149,6 +186,8 @@ export const EVENT_TYPES = {
   'scan:status': { room: 'scan', data: ScanStatusDataSchema },
   'system:status': { room: 'system', data: SystemStatusDataSchema },
   'server:shutdown': { room: null, data: ServerShutdownDataSchema },
+  'watch:found': { room: 'alerts', data: WatchEventDataSchema },
+  'watch:lost': { room: 'alerts', data: WatchEventDataSchema },
 } as const
 
 export interface EventDataMap {
@@ -159,6 +198,8 @@ export interface EventDataMap {
   'scan:status': ScanStatusData
   'system:status': SystemStatusData
   'server:shutdown': ServerShutdownData
+  'watch:found': WatchEventData
+  'watch:lost': WatchEventData
 }
 export type EventType = keyof EventDataMap
 
@@ -194,7 +235,7 @@ export const EnvelopeSchemas = Object.fromEntries(
   ]),
 ) as unknown as { [T in EventType]: TSchema }
 
-export const ERROR_CODES = ['INVALID_PAYLOAD', 'INVALID_TOPIC', 'INVALID_SENSOR', 'RATE_LIMITED', 'UNAUTHORIZED', 'INTERNAL'] as const
+export const ERROR_CODES = ['INVALID_PAYLOAD', 'INVALID_TOPIC', 'INVALID_SENSOR', 'RATE_LIMITED', 'UNAUTHORIZED', 'INTERNAL', 'INVALID_FILTER'] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 export const ClientErrorSchema = Type.Object({
   message: Type.String(),
@@ -214,6 +255,42 @@ export type SubscriptionRequest = Static<typeof SubscriptionRequestSchema>
 export const SensorNameSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' })
 export const MAX_SENSORS_PER_REQUEST = 64
 
+export const BANDS = ['2.4', '5', '6'] as const
+export type Band = (typeof BANDS)[number]
+export const ENCRYPTION_CLASSES = ['open', 'wep', 'wpa', 'wpa2', 'wpa3'] as const
+export type EncryptionClass = (typeof ENCRYPTION_CLASSES)[number]
+export const MAX_FILTER_MACS = 256
+export const MAX_FILTER_OUIS = 64
+export const MAX_FILTER_CHANNELS = 64
+export const MAX_FILTER_SSID_LENGTH = 64
+
+/**
+ * Which devices a subscription (or an export) takes. Every field is optional; those given
+ * must all hold (AND); a list holds when the device matches one of its items (OR).
+ * - `macs`: exact MACs; `ouis`: MAC prefixes (1 to 5 octets);
+ * - `ssid`: a substring of the device's SSID, case-insensitive (a device without one never matches);
+ * - `types`: WifiDevice types; `minSignal`: last signal at least this many dBm (none: no match);
+ * - `bands`: by frequency, 2.4 (2400-2500 MHz), 5 (5150-5895 MHz), 6 (5925-7125 MHz);
+ * - `channels`: primary channel numbers;
+ * - `encryption`: Kismet's crypt string classed as open, wep, wpa (WPA1), wpa2, wpa3;
+ * - `randomized`: false leaves locally administered (randomised) MACs out, true keeps only them.
+ */
+export const DeviceFilterSchema = Type.Object(
+  {
+    macs: Type.Optional(Type.Array(MacAddressSchema, { minItems: 1, maxItems: MAX_FILTER_MACS })),
+    ouis: Type.Optional(Type.Array(MacPrefixSchema, { minItems: 1, maxItems: MAX_FILTER_OUIS })),
+    ssid: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_FILTER_SSID_LENGTH })),
+    types: Type.Optional(Type.Array(Type.Union(DEVICE_TYPES.map((t) => Type.Literal(t))), { minItems: 1, maxItems: DEVICE_TYPES.length })),
+    minSignal: Type.Optional(Type.Number({ minimum: -200, maximum: 50 })),
+    bands: Type.Optional(Type.Array(Type.Union(BANDS.map((b) => Type.Literal(b))), { minItems: 1, maxItems: BANDS.length })),
+    channels: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 255 }), { minItems: 1, maxItems: MAX_FILTER_CHANNELS })),
+    encryption: Type.Optional(Type.Array(Type.Union(ENCRYPTION_CLASSES.map((c) => Type.Literal(c))), { minItems: 1, maxItems: ENCRYPTION_CLASSES.length })),
+    randomized: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+)
+export type DeviceFilter = Static<typeof DeviceFilterSchema>
+
 /**
  * Optional second argument of `subscribe`:
  * - `{ batch: true }` asks for batched delivery of those topics — one `events` packet carrying
@@ -221,12 +298,16 @@ export const MAX_SENSORS_PER_REQUEST = 64
  *   previous packet; at most MAX_BATCH_ENVELOPES) instead of one `event` packet each.
  *   Envelopes are unchanged.
  * - `{ sensors: [...] }` narrows those topics to some sensors (default: every sensor).
+ * - `{ filter: {...} }` (the `devices` topic only) narrows it to the devices that match
+ *   (DeviceFilterSchema): the snapshot is filtered, a device that starts matching arrives as
+ *   `new` and one that stops matching leaves as `remove`, both with `reason: 'filter'`.
  * Subscribing to a topic again replaces its options.
  */
 export const SubscribeOptionsSchema = Type.Object(
   {
     batch: Type.Optional(Type.Boolean()),
     sensors: Type.Optional(Type.Array(SensorNameSchema, { minItems: 1, maxItems: MAX_SENSORS_PER_REQUEST, uniqueItems: true })),
+    filter: Type.Optional(Type.Unknown({ description: 'a DeviceFilter (validated on its own, so that a bad one gets INVALID_FILTER)' })),
   },
   { additionalProperties: false },
 )
@@ -234,13 +315,15 @@ export type SubscribeOptions = Static<typeof SubscribeOptionsSchema>
 export const BATCH_INTERVAL_MS = 10
 export const MAX_BATCH_ENVELOPES = 500
 
-/** What a socket takes of one topic: which sensors (null: every sensor) and in which mode. */
+/** What a socket takes of one topic: which sensors (null: every sensor), in which mode, and which devices (`filter`, when it has one, in its canonical form). */
 export const TopicSubscriptionSchema = Type.Object({
   sensors: Nullable(Type.Array(Type.String())),
   batch: Type.Boolean(),
+  filter: Type.Optional(DeviceFilterSchema),
 })
 export const SubscriptionsSchema = Type.Partial(Type.Object(Object.fromEntries(TOPICS.map((topic) => [topic, TopicSubscriptionSchema]))))
-export type SubscriptionsView = Partial<Record<Topic, Static<typeof TopicSubscriptionSchema>>>
+export type TopicSubscriptionView = Static<typeof TopicSubscriptionSchema>
+export type SubscriptionsView = Partial<Record<Topic, TopicSubscriptionView>>
 
 export type SubscriptionAck = { ok: true; topics: Topic[]; subscriptions: SubscriptionsView } | { ok: false; error: ClientError }
 

@@ -8,7 +8,7 @@ import { AlertDeduper } from './alerts.js'
 import type { Clock } from './clock.js'
 import { urlForLogs } from './config.js'
 import type { EnvelopeFactory } from './envelope.js'
-import type { AnyEnvelope } from './events.js'
+import type { AnyEnvelope, WifiDevice } from './events.js'
 import { KismetClient, type KismetClientOptions } from './kismet/client.js'
 import { Poller, type KismetSource, type PollerLog, type PollerSettings } from './poller.js'
 import { SensorStats, type ServiceStats } from './stats.js'
@@ -49,6 +49,13 @@ export interface Pipeline {
   readonly tracker: DeviceTracker
   readonly alerts: AlertDeduper
   readonly throttle: EventThrottle
+  /**
+   * A device as clients were last told it (the throttle may hold a newer state in its
+   * window): what a snapshot sends and a filter judges, so that what follows applies to it.
+   */
+  deviceAsSaid(key: string): WifiDevice | undefined
+  /** Every device as clients were last told it, in table order. */
+  devicesAsSaid(): Iterable<WifiDevice>
   /** Starts polling (or, with Kismet disabled, publishes that state). */
   start(): void
   /** Delivers what the throttle holds now: clients keep the final state. */
@@ -103,6 +110,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     tracker,
     alerts,
     throttle,
+    deviceAsSaid: (key) => throttle.known(key) ?? tracker.get(key),
+    *devicesAsSaid() {
+      for (const device of tracker.values()) yield throttle.known(device.key) ?? device
+    },
     start: () => poller.start(),
     flush: () => throttle.flush(),
     stop() {

@@ -38,8 +38,13 @@ export class Sensors implements SensorDirectory {
     return this.#byName.get(name)?.poller.state
   }
 
+  /** A sensor's devices as clients were last told them (Pipeline.devicesAsSaid): what snapshots send. */
   devicesOf(name: string): Iterable<WifiDevice> {
-    return this.#byName.get(name)?.tracker.values() ?? []
+    return this.#byName.get(name)?.devicesAsSaid() ?? []
+  }
+
+  deviceOf(name: string, key: string): WifiDevice | undefined {
+    return this.#byName.get(name)?.deviceAsSaid(key)
   }
 
   systemStatusOf(name: string): SystemStatusData | undefined {

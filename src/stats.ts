@@ -40,6 +40,8 @@ export class ServiceStats {
   socketsDropped = 0
   /** Socket.IO connections refused by the connection guard, by reason. */
   readonly connectionsRefused: Record<RefusalReason, number> = zeroes(REFUSAL_REASONS)
+  /** Judgements of a device by a subscription filter (one per distinct filter per device change). */
+  filterEvaluations = 0
 
   get totalEmitted(): number {
     return sum(this.eventsByType)

@@ -24,7 +24,7 @@
 // relies on it, and so does "no update before new" (`new` is sent at once, never held).
 import type { Clock, TimerHandle } from './clock.js'
 import type { EnvelopeMaker } from './envelope.js'
-import type { Alert, AnyEnvelope, ScanStatusData, SystemStatusData, WifiDevice } from './events.js'
+import type { Alert, AnyEnvelope, DeviceUpdateData, ScanStatusData, SystemStatusData, WifiDevice } from './events.js'
 import type { ServiceStats } from './stats.js'
 import { diffDevices, sameValue, type TrackerEvent } from './tracker.js'
 
@@ -236,6 +236,15 @@ export class EventThrottle {
     })
   }
 
+  /**
+   * What the devices room was last told of a device, when that differs from the tracker's
+   * state (an update or signal is held in its window); undefined when the room knows exactly
+   * the tracker's state (see the header). Pipeline.deviceAsSaid reads it.
+   */
+  known(key: string): WifiDevice | undefined {
+    return this.#slots.get(key)?.known
+  }
+
   /** Envelopes waiting for the end of their window. */
   get pending(): number {
     return this.#pendingDevices + (this.#scan.pending ? 1 : 0) + (this.#system.pending ? 1 : 0)
@@ -249,7 +258,8 @@ export class EventThrottle {
         // Never delayed. Whatever was pending for the device is superseded: a `new`
         // carries the whole record, and a removed device needs no more updates.
         this.#forget(event.device.key)
-        this.#send(this.#factory.create('device:update', { device: event.device, action: event.kind }))
+        const data: DeviceUpdateData = event.kind === 'new' ? { device: event.device, action: 'new' } : { device: event.device, action: 'remove', reason: event.reason }
+        this.#send(this.#factory.create('device:update', data))
         return
       }
       case 'update':

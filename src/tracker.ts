@@ -14,7 +14,8 @@ export type TrackerEvent =
   | { kind: 'update'; device: WifiDevice; previous: WifiDevice; changes: DeviceChanges }
   /** Only live counters (signal, lastSeen, packets, dataBytes) moved. */
   | { kind: 'signal'; device: WifiDevice; previous: WifiDevice }
-  | { kind: 'remove'; device: WifiDevice }
+  /** `reason`: unheard for the TTL (`expired`), or missing from a full read of Kismet (`resync`). */
+  | { kind: 'remove'; device: WifiDevice; reason: 'expired' | 'resync' }
 
 /** Structural equality for the JSON-like values a WifiDevice holds (location is an object). */
 export function sameValue(a: unknown, b: unknown): boolean {
@@ -112,7 +113,7 @@ export class DeviceTracker {
     for (const [key, device] of this.#devices) {
       if (!listed.has(key) && !keepUnlisted(device)) {
         this.#delete(device)
-        events.push({ kind: 'remove', device })
+        events.push({ kind: 'remove', device, reason: 'resync' })
       }
     }
     return events
@@ -136,7 +137,7 @@ export class DeviceTracker {
         // The cutoff bucket straddles the cutoff: check each of its devices.
         if (!device || !(device.lastSeen < cutoff)) continue
         this.#delete(device)
-        events.push({ kind: 'remove', device })
+        events.push({ kind: 'remove', device, reason: 'expired' })
       }
     }
     return events

@@ -14,13 +14,15 @@ export const TAGS = {
   status: 'status',
   monitoring: 'monitoring',
   devices: 'devices',
+  watchlist: 'watchlist',
 } as const
 
 const TAG_DESCRIPTIONS: Record<(typeof TAGS)[keyof typeof TAGS], string> = {
   health: 'Liveness and readiness, for orchestrators and scripts',
   status: 'The sensors and the Socket.IO clients: connection states, who is subscribed, resync',
   monitoring: 'Counters, as JSON and as Prometheus text',
-  devices: 'Devices as the sensors see them',
+  devices: 'Devices as the sensors see them: one, one MAC across sensors, and exports',
+  watchlist: 'Watch lists: MACs, MAC prefixes and SSIDs to be told about (watch:found, watch:lost)',
 }
 
 export default fp(

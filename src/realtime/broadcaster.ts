@@ -10,6 +10,12 @@
 // goes out at once, a busy one in packets of one interval each. A full batch
 // (MAX_BATCH_ENVELOPES) goes at once, and so does what is pending when a socket's rooms
 // change (see ClientHandlerDeps.beforeBatchRoomChange).
+//
+// Filtered subscriptions (`devices~<filter id>` streams, rooms.ts): the FilterRegistry judges
+// each device envelope once per distinct filter; the envelope goes in one broadcast to the
+// plain rooms and to the rooms of every filter it is forwarded to, a device entering filters
+// goes as one `new` to all their rooms, one leaving as one `remove`. With no filter in use
+// the route is the plain one.
 import type { Clock, TimerHandle } from '../clock.js'
 import {
   BATCH_INTERVAL_MS,
@@ -23,6 +29,7 @@ import {
   type WifiDevice,
 } from '../events.js'
 import { streamOf, streamsOfBatchRoom } from './rooms.js'
+import { FilterRegistry } from './filter-registry.js'
 import { trimRecoveryBuffer } from './engine.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
 import type { RealtimeServer, RealtimeSocket } from './types.js'
@@ -33,10 +40,15 @@ export interface BroadcasterDeps {
   io: RealtimeServer
   channel: EventChannel
   factory: EnvelopeFactory
-  /** A sensor's current device table. */
+  /** A sensor's device table, as clients were last told it. */
   devices: (sensor: string) => Iterable<WifiDevice>
   /** A sensor's system status as of now (undefined for an unknown sensor). */
   systemStatus: (sensor: string) => SystemStatusData | undefined
+  /** One device as clients were last told it. */
+  device: (sensor: string, key: string) => WifiDevice | undefined
+  sensorNames: () => string[]
+  /** Counts judgements of devices by filters. */
+  onFilterEvaluations: (count: number) => void
   /** How many sensors there are: with one, nobody is in a per-sensor room (subscriptions naming it are plain). */
   sensorCount: () => number
   /** Timers for batched delivery. */
@@ -48,7 +60,10 @@ export interface BroadcasterDeps {
 }
 
 export class Broadcaster {
+  /** The device filters in use (ids in room names -> filters, and what their rooms hold). */
+  readonly filters: FilterRegistry
   readonly #d: BroadcasterDeps
+  readonly #unwatchRooms: () => void
   readonly #unsubscribe: () => void
   /** The latest scan status envelope of each sensor, for a new subscriber. */
   readonly #lastScan = new Map<string, Envelope<'scan:status'>>()
@@ -70,6 +85,24 @@ export class Broadcaster {
 
   constructor(deps: BroadcasterDeps) {
     this.#d = deps
+    this.filters = new FilterRegistry({
+      clock: deps.clock,
+      recoveryWindowMs: deps.recoveryWindowMs,
+      sensorNames: deps.sensorNames,
+      devices: deps.devices,
+      device: deps.device,
+      onEvaluations: deps.onFilterEvaluations,
+      rooms: () => deps.io.of('/').adapter.rooms.keys(),
+    })
+    const adapter = deps.io.of('/').adapter
+    const created = (room: string) => this.filters.roomCreated(room)
+    const deleted = (room: string) => this.filters.roomDeleted(room)
+    adapter.on('create-room', created)
+    adapter.on('delete-room', deleted)
+    this.#unwatchRooms = () => {
+      adapter.off('create-room', created)
+      adapter.off('delete-room', deleted)
+    }
     this.#unsubscribe = deps.channel.subscribe((envelope) => this.#route(envelope))
   }
 
@@ -86,11 +119,40 @@ export class Broadcaster {
     // Subscribers of the topic, and of the topic narrowed to this sensor (a socket in both
     // gets it once). Always both rooms with several sensors: a narrowed subscriber that
     // dropped is in no room, and the packet must reach the recovery buffer for it.
-    const narrowed = envelope.sensor !== undefined && this.#d.sensorCount() > 1 ? streamOf(topic, envelope.sensor) : undefined
-    this.#d.io.to(narrowed ? [topic, narrowed] : topic).emit('event', envelope)
+    const narrowed = envelope.sensor !== undefined && this.#d.sensorCount() > 1 ? envelope.sensor : undefined
+    const verdicts = topic === 'devices' ? this.filters.judge(envelope, sensor) : undefined
+    if (!verdicts) {
+      const stream = narrowed === undefined ? undefined : streamOf(topic, narrowed)
+      this.#d.io.to(stream ? [topic, stream] : topic).emit('event', envelope)
+      this.#afterBroadcast()
+      this.#queueForStream(topic, envelope)
+      if (stream) this.#queueForStream(stream, envelope)
+      return
+    }
+    const streamsOf = (ids: string[], withPlain: boolean): string[] => {
+      const streams: string[] = withPlain ? [topic] : []
+      if (withPlain && narrowed !== undefined) streams.push(streamOf(topic, narrowed))
+      for (const id of ids) {
+        streams.push(streamOf(topic, undefined, id))
+        if (narrowed !== undefined) streams.push(streamOf(topic, narrowed, id))
+      }
+      return streams
+    }
+    this.#broadcast(streamsOf(verdicts.forward, true), envelope)
+    const device = verdicts.device
+    if (device && verdicts.enter.length > 0) {
+      this.#broadcast(streamsOf(verdicts.enter, false), this.#d.factory.create('device:update', { device, action: 'new', reason: 'filter' }, sensor))
+    }
+    if (device && verdicts.leave.length > 0) {
+      this.#broadcast(streamsOf(verdicts.leave, false), this.#d.factory.create('device:update', { device, action: 'remove', reason: 'filter' }, sensor))
+    }
+  }
+
+  /** One broadcast to these streams' per-event rooms (a socket in several gets it once), and into their batch rooms. */
+  #broadcast(streams: string[], envelope: AnyEnvelope): void {
+    this.#d.io.to(streams).emit('event', envelope)
     this.#afterBroadcast()
-    this.#queueForStream(topic, envelope)
-    if (narrowed) this.#queueForStream(narrowed, envelope)
+    for (const stream of streams) this.#queueForStream(stream, envelope)
   }
 
   #queueForStream(stream: string, envelope: AnyEnvelope): void {
@@ -140,9 +202,32 @@ export class Broadcaster {
     }
   }
 
-  /** Sends every pending batch now (the timer, and before shutdown). */
+  /**
+   * Sends every pending batch now (the timer, and before shutdown). Batch rooms whose
+   * batches hold the very same envelopes (the rooms of filters that let the same devices
+   * through) get them in one broadcast, encoded once, instead of one per room.
+   */
   flushBatches(): void {
-    for (const room of [...this.#batches.keys()]) this.#send(room)
+    if (this.#batches.size <= 1) {
+      for (const room of [...this.#batches.keys()]) this.#send(room)
+      return
+    }
+    const groups = new Map<string, { rooms: string[]; batch: AnyEnvelope[] }>()
+    for (const [room, batch] of this.#batches) {
+      if (batch.length === 0) continue
+      const signature = batch.length === 1 ? batch[0]!.id : batch.map((envelope) => envelope.id).join(',')
+      const group = groups.get(signature)
+      if (group) group.rooms.push(room)
+      else groups.set(signature, { rooms: [room], batch })
+    }
+    this.#batches.clear()
+    const now = this.#d.clock.now()
+    this.#lastFlushAt = now
+    for (const { rooms, batch } of groups.values()) {
+      this.#d.io.to(rooms).emit('events', batch)
+      this.#afterBroadcast()
+      for (const room of rooms) this.#retireIfAbandoned(room, now)
+    }
   }
 
   /** A socket is about to join or leave these batch rooms: sends what is pending for them now, and routes to them from now on. */
@@ -157,10 +242,10 @@ export class Broadcaster {
     }
   }
 
-  /** What a socket gets first when its subscription to `topic` newly covers these sensors. */
-  welcome(socket: RealtimeSocket, topic: Topic, sensors: string[]): void {
+  /** What a socket gets first when its subscription to `topic` newly covers these sensors (`filter`: the id of its device filter). */
+  welcome(socket: RealtimeSocket, topic: Topic, sensors: string[], filter?: string): void {
     for (const sensor of sensors) {
-      if (topic === 'devices') this.sendSnapshot(socket, sensor)
+      if (topic === 'devices') this.sendSnapshot(socket, sensor, filter)
       // A fresh envelope, not the old one: ids must keep increasing at this client.
       const scan = this.#lastScan.get(sensor)
       if (topic === 'scan' && scan) this.#sendCopy(socket, 'scan:status', scan.data, sensor)
@@ -175,9 +260,12 @@ export class Broadcaster {
     socket.emit('event', this.#d.factory.create(type, data, sensor) as AnyEnvelope)
   }
 
-  /** One sensor's table as `device:snapshot` chunks of at most SNAPSHOT_CHUNK_SIZE (one empty chunk for an empty table). */
-  sendSnapshot(socket: RealtimeSocket, sensor: string): void {
-    const devices = [...this.#d.devices(sensor)]
+  /**
+   * One sensor's table (what a filter's rooms hold of it, with `filter`) as `device:snapshot`
+   * chunks of at most SNAPSHOT_CHUNK_SIZE (one empty chunk for an empty table).
+   */
+  sendSnapshot(socket: RealtimeSocket, sensor: string, filter?: string): void {
+    const devices = [...(filter === undefined ? this.#d.devices(sensor) : this.filters.membersOf(filter, sensor))]
     const chunks = Math.max(1, Math.ceil(devices.length / SNAPSHOT_CHUNK_SIZE))
     for (let chunk = 0; chunk < chunks; chunk++) {
       const slice = devices.slice(chunk * SNAPSHOT_CHUNK_SIZE, (chunk + 1) * SNAPSHOT_CHUNK_SIZE)
@@ -190,5 +278,6 @@ export class Broadcaster {
     if (this.#batchTimer) this.#d.clock.clearTimeout(this.#batchTimer)
     this.#batchTimer = undefined
     this.#unsubscribe()
+    this.#unwatchRooms()
   }
 }

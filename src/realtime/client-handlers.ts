@@ -1,9 +1,11 @@
 // Per-socket behaviour: the rate limiter in front of every client message, then
 // subscribe / unsubscribe / ping exactly as SPEC section 3 defines them.
 import type { Clock } from '../clock.js'
-import { TOPICS, type ClientError, type SubscriptionAck, type Topic } from '../events.js'
+import { TOPICS, type ClientError, type DeviceFilter, type SubscriptionAck, type Topic } from '../events.js'
 import type { ServiceStats } from '../stats.js'
 import { parseSubscribeOptions, parseSubscription } from './subscriptions.js'
+import { subscriptionsView, type FilterLookup } from './census.js'
+import type { RegisterResult } from './filter-registry.js'
 import { roomsFor, subscriptionsOf, type Subscriptions, type TopicSubscription } from './rooms.js'
 import { TokenBucket } from './token-bucket.js'
 import type { RealtimeSocket } from './types.js'
@@ -29,9 +31,14 @@ export interface ClientHandlerDeps {
   sensorNames: () => string[]
   /**
    * Called after a subscription, for each topic whose subscription now covers sensors it did
-   * not, to send what a new subscriber needs first (a snapshot, the latest status).
+   * not (or whose device filter changed: then every sensor it covers), to send what a new
+   * subscriber needs first (a snapshot, the latest status). `filter`: the device filter's id.
    */
-  onCovered: (socket: RealtimeSocket, topic: Topic, sensors: string[]) => void
+  onCovered: (socket: RealtimeSocket, topic: Topic, sensors: string[], filter: string | undefined) => void
+  /** Registers a device filter (canonical) for rooms, or finds it registered. */
+  registerFilter: (filter: DeviceFilter) => RegisterResult
+  /** A filter id of a room name back to its filter. */
+  filterOf: FilterLookup
   /**
    * Called before a socket leaves a batch room and joins another, to send what is pending for
    * both: a socket switching delivery mode then neither loses, repeats nor reorders an
@@ -68,9 +75,9 @@ function applySubscriptions(socket: RealtimeSocket, next: Subscriptions, deps: C
   for (const room of after.streams) socket.join(room)
 }
 
-function ackOf(socket: RealtimeSocket): SubscriptionAck {
+function ackOf(socket: RealtimeSocket, filterOf: FilterLookup): SubscriptionAck {
   const subscriptions = subscriptionsOf(socket.rooms)
-  return { ok: true, topics: TOPICS.filter((topic) => subscriptions[topic] !== undefined), subscriptions }
+  return { ok: true, topics: TOPICS.filter((topic) => subscriptions[topic] !== undefined), subscriptions: subscriptionsView(subscriptions, filterOf) }
 }
 
 export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandlerDeps): void {
@@ -115,18 +122,31 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
     const all = deps.sensorNames()
     const options = parseSubscribeOptions(payload[1], all)
     if (!options.ok) return refuse(options.error, ack)
+    let filter: string | undefined
+    if (options.filter !== null) {
+      if (parsed.topics.some((topic) => topic !== 'devices')) {
+        return refuse({ code: 'INVALID_FILTER', message: 'A filter applies to the devices topic only; subscribe to the other topics in another request' }, ack)
+      }
+      const registered = deps.registerFilter(options.filter)
+      if (!registered.ok) return refuse({ code: 'INVALID_FILTER', message: registered.message }, ack)
+      filter = registered.id
+    }
     const current = subscriptionsOf(socket.rooms)
     const next: Subscriptions = { ...current }
     // Naming every sensor is the same as naming none: the topic's plain room, cheapest to route.
     const sensors = options.sensors === null || options.sensors.length === all.length ? null : [...options.sensors].sort()
-    for (const topic of parsed.topics) next[topic] = { sensors, batch: options.batch }
+    for (const topic of parsed.topics) next[topic] = { sensors, batch: options.batch, ...(filter !== undefined && { filter }) }
     applySubscriptions(socket, next, deps)
+    // Kept for connection state recovery, which restores socket.data with the rooms (realtime.ts).
+    if (parsed.topics.includes('devices')) socket.data.filter = options.filter ?? undefined
     for (const topic of parsed.topics) {
-      const had = covered(current[topic], all)
+      // Another filter is another set of devices: the client gets every sensor's afresh.
+      const refiltered = current[topic] !== undefined && current[topic].filter !== filter
+      const had = refiltered ? new Set<string>() : covered(current[topic], all)
       const fresh = [...covered(next[topic], all)].filter((sensor) => !had.has(sensor))
-      if (fresh.length > 0) deps.onCovered(socket, topic, fresh)
+      if (fresh.length > 0) deps.onCovered(socket, topic, fresh, filter)
     }
-    ack?.(ackOf(socket))
+    ack?.(ackOf(socket, deps.filterOf))
   })
 
   untyped.on('unsubscribe', (...args) => {
@@ -136,7 +156,8 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
     const next = subscriptionsOf(socket.rooms)
     for (const topic of parsed.topics) delete next[topic]
     applySubscriptions(socket, next, deps)
-    ack?.(ackOf(socket))
+    if (parsed.topics.includes('devices')) socket.data.filter = undefined
+    ack?.(ackOf(socket, deps.filterOf))
   })
 
   untyped.on('ping', (...args) => {

@@ -13,7 +13,8 @@ import type { AllowedOrigins } from './origins.js'
 import { RefusalLog } from './refusals.js'
 import { closeWithin, drainWrites, engineConnections, DEFAULT_RECOVERY_BUFFER_PACKETS } from './engine.js'
 import { DEFAULT_SLOW_CONSUMER_LIMITS, SlowConsumerGuard, type SlowConsumerLimits } from './slow-consumers.js'
-import type { RealtimeServer } from './types.js'
+import { subscriptionsOf } from './rooms.js'
+import type { RealtimeServer, RealtimeSocket } from './types.js'
 
 export const SHUTDOWN_MESSAGE = 'kismet-ws is shutting down'
 /** How long a dropped client may come back and have what it missed replayed. */
@@ -51,9 +52,12 @@ export interface SensorDirectory {
   /** The least ready sensor's state. */
   readonly state: ConnectionState
   stateOf(name: string): ConnectionState | undefined
+  /** A sensor's devices as clients were last told them (snapshots). */
   devicesOf(name: string): Iterable<WifiDevice>
   /** The sensor's system status as of now. */
   systemStatusOf(name: string): SystemStatusData | undefined
+  /** One device as clients were last told it (what a filter judges after a signal:update). */
+  deviceOf(name: string, key: string): WifiDevice | undefined
 }
 
 export interface Realtime {
@@ -73,7 +77,10 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
     clock,
     devices: (sensor) => options.sensors.devicesOf(sensor),
     systemStatus: (sensor) => options.sensors.systemStatusOf(sensor),
+    device: (sensor, key) => options.sensors.deviceOf(sensor, key),
+    sensorNames: () => options.sensors.names(),
     sensorCount: () => options.sensors.names().length,
+    onFilterEvaluations: (count) => (stats.filterEvaluations += count),
     recoveryWindowMs: options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
     recoveryBufferPackets: options.recoveryBufferPackets ?? DEFAULT_RECOVERY_BUFFER_PACKETS,
   })
@@ -95,9 +102,12 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
       stats,
       limits,
       sensorNames: () => options.sensors.names(),
-      onCovered: (s, topic, sensors) => broadcaster.welcome(s, topic, sensors),
+      onCovered: (s, topic, sensors, filter) => broadcaster.welcome(s, topic, sensors, filter),
       beforeBatchRoomChange: (rooms) => broadcaster.prepareBatchRooms(rooms),
+      registerFilter: (filter) => broadcaster.filters.register(filter),
+      filterOf: (id) => broadcaster.filters.get(id),
     })
+    if (socket.recovered) resumeFilter(socket)
     const { sensors } = options
     socket.emit('connected', {
       id: socket.id,
@@ -106,6 +116,25 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
       sensors: sensors.names().map((name) => ({ name, state: sensors.stateOf(name) ?? 'connecting' })),
     })
   })
+
+  /**
+   * A recovered socket's rooms name its filter by id. The registry keeps a filter for the
+   * recovery window after its last room went away, so it is normally still there, with every
+   * event routed to its rooms meanwhile (replayed now). Should it be gone, it is registered
+   * again from socket.data and the socket gets a fresh filtered snapshot: its table is right
+   * again, whatever the replay missed.
+   */
+  const resumeFilter = (socket: RealtimeSocket): void => {
+    const subscription = subscriptionsOf(socket.rooms).devices
+    if (subscription?.filter === undefined || broadcaster.filters.get(subscription.filter) !== undefined) return
+    const filter = socket.data.filter
+    const registered = filter ? broadcaster.filters.register(filter) : undefined
+    if (!registered?.ok || registered.id !== subscription.filter) {
+      options.log.warn({ socket: socket.id }, 'A recovered socket names a filter that is gone: it must subscribe again')
+      return
+    }
+    broadcaster.welcome(socket, 'devices', subscription.sensors ?? options.sensors.names(), registered.id)
+  }
 
   // Memory per client stays bounded: one that stops reading is dropped, not buffered for ever.
   const slowConsumers = new SlowConsumerGuard({

@@ -1,49 +1,73 @@
 // Room names, and a socket's subscriptions read back from the rooms it is in (the rooms are
 // the one record of what a socket subscribed to: connection state recovery restores them).
 //
-// A stream is a topic, or a topic narrowed to one sensor: `devices`, `devices@north`. An
-// envelope about sensor S on topic T goes to the streams T and T@S.
+// A stream is a topic, narrowed to one sensor or not, filtered or not: `devices`,
+// `devices@north`, `devices~3f9c2a1b0d4e5f60`, `devices@north~3f9c2a1b0d4e5f60` (the part
+// after `~` is the id of a device filter, src/device-filter.ts; the Broadcaster's filter
+// registry maps it back to the filter). An envelope about sensor S on topic T goes to the
+// streams T and T@S, and, for each filter, to T~F and T@S~F as that filter decides.
 // - Per-event delivery: one room per stream.
 // - Batched delivery: a socket sits in one batch room named after the set of streams it takes
 //   batched (`batch:alerts+devices@north`), so that everything it takes batched comes in one
 //   stream, in the order it was published: envelope ids keep increasing at the client across
 //   topics and sensors, as they do per event.
-// Sensor names cannot hold '@', '+' or ':' (src/sensor-config.ts), so room names never collide.
+// Sensor names cannot hold '@', '+', ':' or '~' (src/sensor-config.ts), and filter ids are
+// hex, so room names never collide, and a filter adds 17 characters to a name whatever it holds.
 import { TOPICS, type Topic } from '../events.js'
 
 const BATCH_PREFIX = 'batch:'
 const SENSOR_SEPARATOR = '@'
+const FILTER_SEPARATOR = '~'
+const FILTER_ID = /^[0-9a-f]{16}$/
 const knownTopics: ReadonlySet<string> = new Set(TOPICS)
 
 function isTopic(name: string): name is Topic {
   return knownTopics.has(name)
 }
 
-/** A topic's subscription: which sensors (null: every sensor) and whether batched. */
+/** A topic's subscription: which sensors (null: every sensor), whether batched, and the id of its device filter (if any). */
 export interface TopicSubscription {
   sensors: string[] | null
   batch: boolean
+  filter?: string
 }
 
 export type Subscriptions = Partial<Record<Topic, TopicSubscription>>
 
-export function streamOf(topic: Topic, sensor?: string): string {
-  return sensor === undefined ? topic : `${topic}${SENSOR_SEPARATOR}${sensor}`
+export function streamOf(topic: Topic, sensor?: string, filter?: string): string {
+  const narrowed = sensor === undefined ? topic : `${topic}${SENSOR_SEPARATOR}${sensor}`
+  return filter === undefined ? narrowed : `${narrowed}${FILTER_SEPARATOR}${filter}`
 }
 
-/** The topic and sensor of a stream name, or undefined for a name that is not one. */
-export function parseStream(name: string): { topic: Topic; sensor: string | undefined } | undefined {
-  const at = name.indexOf(SENSOR_SEPARATOR)
-  const topic = at < 0 ? name : name.slice(0, at)
+/** The topic, sensor and filter id of a stream name, or undefined for a name that is not one. */
+export function parseStream(name: string): { topic: Topic; sensor: string | undefined; filter: string | undefined } | undefined {
+  const tilde = name.indexOf(FILTER_SEPARATOR)
+  const base = tilde < 0 ? name : name.slice(0, tilde)
+  const filter = tilde < 0 ? undefined : name.slice(tilde + 1)
+  if (filter !== undefined && !FILTER_ID.test(filter)) return undefined
+  const at = base.indexOf(SENSOR_SEPARATOR)
+  const topic = at < 0 ? base : base.slice(0, at)
   if (!isTopic(topic)) return undefined
-  const sensor = at < 0 ? undefined : name.slice(at + 1)
+  const sensor = at < 0 ? undefined : base.slice(at + 1)
   if (sensor === '') return undefined
-  return { topic, sensor }
+  return { topic, sensor, filter }
 }
 
 /** The streams of one topic's subscription. */
 export function streamsOf(topic: Topic, subscription: TopicSubscription): string[] {
-  return subscription.sensors === null ? [topic] : subscription.sensors.map((sensor) => streamOf(topic, sensor))
+  return subscription.sensors === null ? [streamOf(topic, undefined, subscription.filter)] : subscription.sensors.map((sensor) => streamOf(topic, sensor, subscription.filter))
+}
+
+/** The filter ids a room's name refers to (a filtered stream's room, or a batch room carrying filtered streams). */
+export function filtersOfRoom(room: string): string[] {
+  if (!room.includes(FILTER_SEPARATOR)) return []
+  const streams = streamsOfBatchRoom(room) ?? [room]
+  const ids = new Set<string>()
+  for (const stream of streams) {
+    const filter = parseStream(stream)?.filter
+    if (filter !== undefined) ids.add(filter)
+  }
+  return [...ids]
 }
 
 /** The batch room of a set of streams (any order, repeats ignored). */
@@ -65,8 +89,9 @@ export function subscriptionsOf(rooms: Iterable<string>): Subscriptions {
     const parsed = parseStream(stream)
     if (!parsed) return
     const current = subscriptions[parsed.topic]
-    if (parsed.sensor === undefined) subscriptions[parsed.topic] = { sensors: null, batch }
-    else if (!current) subscriptions[parsed.topic] = { sensors: [parsed.sensor], batch }
+    const filter = parsed.filter === undefined ? {} : { filter: parsed.filter }
+    if (parsed.sensor === undefined) subscriptions[parsed.topic] = { sensors: null, batch, ...filter }
+    else if (!current) subscriptions[parsed.topic] = { sensors: [parsed.sensor], batch, ...filter }
     else if (current.sensors !== null && !current.sensors.includes(parsed.sensor)) current.sensors.push(parsed.sensor)
   }
   for (const room of rooms) {

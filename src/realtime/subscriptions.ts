@@ -1,7 +1,9 @@
 // Validation of `subscribe` / `unsubscribe` payloads (SPEC section 3): one known topic or
-// an array of at most 16 known topics, refused as a whole otherwise.
+// an array of at most 16 known topics, refused as a whole otherwise; the options, with the
+// device filter checked on its own so that a bad one is told apart (INVALID_FILTER).
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { MAX_SENSORS_PER_REQUEST, MAX_TOPICS_PER_REQUEST, SubscribeOptionsSchema, SubscriptionRequestSchema, TOPICS, type ClientError, type Topic } from '../events.js'
+import { parseFilter } from '../device-filter.js'
+import { MAX_SENSORS_PER_REQUEST, MAX_TOPICS_PER_REQUEST, SubscribeOptionsSchema, SubscriptionRequestSchema, TOPICS, type ClientError, type DeviceFilter, type Topic } from '../events.js'
 
 const validRequest = TypeCompiler.Compile(SubscriptionRequestSchema)
 const validOptions = TypeCompiler.Compile(SubscribeOptionsSchema)
@@ -36,15 +38,18 @@ export function parseSubscription(payload: unknown): ParsedSubscription {
   }
 }
 
-export type ParsedSubscribeOptions = { ok: true; batch: boolean; sensors: string[] | null } | { ok: false; error: ClientError }
+export type ParsedSubscribeOptions = { ok: true; batch: boolean; sensors: string[] | null; filter: DeviceFilter | null } | { ok: false; error: ClientError }
 
-/** The optional second argument of `subscribe`: absent, or `{ batch?: boolean, sensors?: string[] }` naming configured sensors. */
+/**
+ * The optional second argument of `subscribe`: absent, or `{ batch?: boolean, sensors?: string[], filter?: DeviceFilter }`
+ * naming configured sensors; the filter in its canonical form (null: none, or an empty one).
+ */
 export function parseSubscribeOptions(options: unknown, knownSensors: readonly string[]): ParsedSubscribeOptions {
-  if (options === undefined) return { ok: true, batch: false, sensors: null }
+  if (options === undefined) return { ok: true, batch: false, sensors: null, filter: null }
   if (!validOptions.Check(options)) {
     return {
       ok: false,
-      error: { code: 'INVALID_PAYLOAD', message: `subscribe options are { batch?: boolean, sensors?: string[] } (1 to ${MAX_SENSORS_PER_REQUEST} sensor names, no repeats)` },
+      error: { code: 'INVALID_PAYLOAD', message: `subscribe options are { batch?: boolean, sensors?: string[], filter?: DeviceFilter } (1 to ${MAX_SENSORS_PER_REQUEST} sensor names, no repeats)` },
     }
   }
   const sensors = options.sensors ?? null
@@ -52,5 +57,11 @@ export function parseSubscribeOptions(options: unknown, knownSensors: readonly s
   if (unknown !== undefined) {
     return { ok: false, error: { code: 'INVALID_SENSOR', message: `Unknown sensor ${JSON.stringify(unknown)}; sensors are ${knownSensors.join(', ')}` } }
   }
-  return { ok: true, batch: options.batch === true, sensors }
+  let filter: DeviceFilter | null = null
+  if (options.filter !== undefined) {
+    const parsed = parseFilter(options.filter)
+    if (!parsed.ok) return { ok: false, error: { code: 'INVALID_FILTER', message: parsed.message } }
+    filter = parsed.filter
+  }
+  return { ok: true, batch: options.batch === true, sensors, filter }
 }

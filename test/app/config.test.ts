@@ -39,6 +39,7 @@ t.test('every variable has its documented default', async (t) => {
       THROTTLE_SYSTEM_MS: 2000,
       HISTORY_WINDOW_S: 300,
       HISTORY_STEP_S: 5,
+      WATCH_LOST_S: 300,
     },
   )
 })

@@ -220,7 +220,7 @@ t.test('remove is delivered at once and cancels a pending update', async (t) => 
   const last = tracker.get('01')
   for (const event of tracker.resync([])) throttle.device(event)
   const sent = take()
-  t.same(deviceUpdate(sent[0]), { device: last, action: 'remove' })
+  t.same(deviceUpdate(sent[0]), { device: last, action: 'remove', reason: 'resync' }, 'with the reason: a full read no longer lists it')
   t.equal(sent.length, 1)
   t.equal(throttle.pending, 0)
   t.equal(stats.coalesced, 1)

@@ -221,3 +221,11 @@ t.test('diffDevices covers every field of the contract, live counters apart', as
     'locations compare by value',
   )
 })
+
+t.test('a remove says why: expired (the TTL) or resync (a full read no longer lists it)', async (t) => {
+  const tracker = new DeviceTracker({ ttlMs: 60_000 })
+  tracker.ingest([device('01', { lastSeen: T0 }), device('02', { lastSeen: T0 })])
+  const reasons = (events: TrackerEvent[]) => events.map((e) => (e.kind === 'remove' ? `${e.device.key}:${e.reason}` : e.kind))
+  t.same(reasons(tracker.resync([device('01', { lastSeen: T0 })])), ['02:resync'])
+  t.same(reasons(tracker.expire(T0 + 60_001)), ['01:expired'])
+})

@@ -80,7 +80,7 @@ t.test('every operation carries one tag, declared in the document', async (t) =>
   const { url } = await startApp(t, { env: testEnv({ API_TOKEN: TOKEN }) })
   const doc = (await (await fetch(`${url}/docs/json`)).json()) as OpenApiDocument
   const declared = new Set(doc.tags.map((tag) => tag.name))
-  t.same([...declared].sort(), ['devices', 'health', 'monitoring', 'status'])
+  t.same([...declared].sort(), ['devices', 'health', 'monitoring', 'status', 'watchlist'])
   const byTag: Record<string, string[]> = {}
   for (const { method, path, op } of operations(doc)) {
     t.equal(op.tags?.length, 1, `${method} ${path} has one tag`)

@@ -129,6 +129,13 @@ t.test('every counter /stats has is in /metrics, with the same value', async (t)
   covered.add('clients.refused')
   t.equal(stats.clients.refused, 1, 'the wrong token is counted')
 
+  same('websocket.filters.distinct', stats.websocket.filters.distinct, key('kismet_ws_filters'))
+  same('websocket.filters.evaluations', stats.websocket.filters.evaluations, key('kismet_ws_filter_evaluations_total'))
+  same('watch.entries', stats.watch.entries, key('kismet_ws_watch_entries'))
+  same('watch.tracked', stats.watch.tracked, key('kismet_ws_watch_tracked'))
+  same('watch.found', stats.watch.found, key('kismet_ws_watch_events_total', { type: 'found' }))
+  same('watch.lost', stats.watch.lost, key('kismet_ws_watch_events_total', { type: 'lost' }))
+
   const missing = numericLeaves(stats).filter((path) => !covered.has(path))
   t.same(missing, [], 'no /stats counter without its metric')
 })
