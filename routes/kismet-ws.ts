@@ -11,7 +11,7 @@ import {
   StatusResponseSchema,
 } from '../src/api-schemas.js'
 import { clientDetails, connectedClients, roomSizes } from '../src/realtime/census.js'
-import { overallStatus, sensorCounters, sensorStatus, totalCounters } from '../src/sensors.js'
+import { eventbusCounters, overallStatus, sensorCounters, sensorStatus, totalCounters } from '../src/sensors.js'
 import { errorBody } from '../plugins/app/errors.js'
 
 /** A full resync costs Kismet a whole device listing: at most one per window, whoever asks. */
@@ -65,7 +65,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { summary: 'Counters: polls, errors, bytes (per sensor and added up), events, clients', response: { 200: StatsResponseSchema, 401: ErrorResponseSchema } } },
     async () => {
       const { stats } = app
-      const sensors = app.sensors.all().map((pipeline) => ({ name: pipeline.name, ...sensorCounters(pipeline) }))
+      const sensors = app.sensors.all().map((pipeline) => ({ name: pipeline.name, ...sensorCounters(pipeline), eventbus: eventbusCounters(pipeline) }))
       return {
         success: true as const,
         data: {

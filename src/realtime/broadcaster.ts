@@ -1,6 +1,6 @@
 // Routes envelopes from the internal channel to Socket.IO rooms, and gives a socket that
 // newly joins a topic what it needs first: the device table as `device:snapshot` chunks,
-// the latest scan and system status.
+// the alerts Kismet still holds as `alert:snapshot`, the latest scan and system status.
 //
 // Sockets that asked for batched delivery sit in the batch room of the topics they take
 // batched (rooms.ts): its envelopes are gathered and sent as one `events` packet, in order. One packet per envelope is what bounds
@@ -15,6 +15,7 @@ import {
   BATCH_INTERVAL_MS,
   EVENT_TYPES,
   MAX_BATCH_ENVELOPES,
+  type Alert,
   type AnyEnvelope,
   type Envelope,
   type EventDataMap,
@@ -34,6 +35,8 @@ export interface BroadcasterDeps {
   factory: EnvelopeFactory
   /** A sensor's current device table. */
   devices: (sensor: string) => Iterable<WifiDevice>
+  /** The alerts a sensor's Kismet still holds, oldest first. */
+  alerts: (sensor: string) => readonly Alert[]
   /** How many sensors there are: with one, nobody is in a per-sensor room (subscriptions naming it are plain). */
   sensorCount: () => number
   /** Timers for batched delivery. */
@@ -160,6 +163,7 @@ export class Broadcaster {
   welcome(socket: RealtimeSocket, topic: Topic, sensors: string[]): void {
     for (const sensor of sensors) {
       if (topic === 'devices') this.sendSnapshot(socket, sensor)
+      if (topic === 'alerts') socket.emit('event', this.#d.factory.create('alert:snapshot', { alerts: [...this.#d.alerts(sensor)] }, sensor))
       // A fresh envelope, not the old one: ids must keep increasing at this client.
       const scan = this.#lastScan.get(sensor)
       if (topic === 'scan' && scan) this.#sendCopy(socket, 'scan:status', scan.data, sensor)

@@ -4,7 +4,7 @@
 // plugins/app/socketio.ts creates the server and hands it here.
 import type { Clock } from '../clock.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
-import { TOPICS, type ConnectionState, type WifiDevice } from '../events.js'
+import { TOPICS, type Alert, type ConnectionState, type WifiDevice } from '../events.js'
 import type { ServiceStats } from '../stats.js'
 import { Broadcaster } from './broadcaster.js'
 import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientLimits } from './client-handlers.js'
@@ -48,6 +48,8 @@ export interface SensorDirectory {
   readonly state: ConnectionState
   stateOf(name: string): ConnectionState | undefined
   devicesOf(name: string): Iterable<WifiDevice>
+  /** The alerts a sensor's Kismet still holds, oldest first. */
+  alertsOf(name: string): readonly Alert[]
 }
 
 export interface Realtime {
@@ -66,6 +68,7 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
     factory,
     clock,
     devices: (sensor) => options.sensors.devicesOf(sensor),
+    alerts: (sensor) => options.sensors.alertsOf(sensor),
     sensorCount: () => options.sensors.names().length,
     recoveryWindowMs: options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
     recoveryBufferPackets: options.recoveryBufferPackets ?? DEFAULT_RECOVERY_BUFFER_PACKETS,

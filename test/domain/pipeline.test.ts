@@ -48,6 +48,9 @@ class ListKismet implements KismetSource {
   async datasources(): Promise<KismetDatasource[]> {
     return []
   }
+  async datasource(): Promise<KismetDatasource> {
+    throw new Error('no datasource in this Kismet')
+  }
   close(): void {
     this.closed = true
   }
