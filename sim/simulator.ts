@@ -289,9 +289,15 @@ export class KismetSimulator {
     const entry = this.#store.add(device)
     this.#countAssociation(device, null, device.bssid)
     this.#countPackets(device.packets)
-    // Kismet announces a device when it creates it, with the record as it is at that moment.
+    // Kismet announces a device when it creates it, with the record as it is at that moment:
+    // a device without GPS has no location sub-record yet (eventbus/new_device_full.json).
     const render = this.#backendView.deviceContext()
-    this.#eventbus.publish('NEW_DEVICE', (fields) => (fields === null ? renderDevice(entry, render) : new DeviceFieldWriter(fields, render).object(entry)))
+    this.#eventbus.publish('NEW_DEVICE', (fields) => {
+      if (fields !== null) return new DeviceFieldWriter(fields, render).object(entry)
+      const record = renderDevice(entry, render)
+      if (device.location === null) delete record['kismet.device.base.location']
+      return record
+    })
     return copyDevice(device)
   }
 

@@ -13,6 +13,7 @@ import {
   readCapturedResponse,
   readFixtureJson,
   shapeDifferences,
+  simDeviceFromRecord,
   type FixtureFlavor,
   type FixtureIndexEntry,
   type RawResponse,
@@ -22,7 +23,6 @@ const API_KEY = '5C5A3F0E9B1D4C2A8E7F6A5B4C3D2E1F'
 const WRONG_KEY = '00000000000000000000000000000000'
 const BASIC = `Basic ${Buffer.from('kismet:kismet').toString('base64')}`
 const BASIC_WRONG = `Basic ${Buffer.from('kismet:wrong').toString('base64')}`
-const ZERO_MAC = '00:00:00:00:00:00'
 
 /** Captured requests to endpoints the simulator does not imitate (not needed by the service). */
 const NOT_SIMULATED = [
@@ -49,38 +49,6 @@ type KismetRecord = Record<string, unknown>
 
 function object(value: unknown): KismetRecord {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as KismetRecord) : {}
-}
-
-/** The ground truth of a captured full device record. */
-export function simDeviceFromRecord(record: KismetRecord): Partial<SimDevice> & { key: string; lastTime: number } {
-  const dot11 = object(record['dot11.device'])
-  const signal = object(record['kismet.device.base.signal'])
-  const beaconed = record['dot11.device'] && dot11['dot11.device.last_beaconed_ssid_record']
-  const probed = dot11['dot11.device.last_probed_ssid_record']
-  const bssid = dot11['dot11.device.last_bssid'] as string
-  return {
-    key: record['kismet.device.base.key'] as string,
-    mac: record['kismet.device.base.macaddr'] as string,
-    phyname: record['kismet.device.base.phyname'] as string,
-    type: record['kismet.device.base.type'] as string,
-    name: record['kismet.device.base.name'] as string,
-    commonname: record['kismet.device.base.commonname'] as string,
-    manuf: record['kismet.device.base.manuf'] as string,
-    channel: record['kismet.device.base.channel'] as string,
-    frequency: record['kismet.device.base.frequency'] as number,
-    crypt: record['kismet.device.base.crypt'] as string,
-    firstTime: record['kismet.device.base.first_time'] as number,
-    lastTime: record['kismet.device.base.last_time'] as number,
-    modTime: record['kismet.device.base.mod_time'] as number,
-    packets: record['kismet.device.base.packets.total'] as number,
-    dataBytes: record['kismet.device.base.datasize'] as number,
-    signal: (signal['kismet.common.signal.last_signal'] as number | undefined) ?? 0,
-    location: null,
-    ssid: beaconed ? (object(beaconed)['dot11.advertisedssid.ssid'] as string) : null,
-    probedSsid: probed ? (object(probed)['dot11.probedssid.ssid'] as string) : null,
-    clients: dot11['dot11.device.num_associated_clients'] as number,
-    bssid: bssid === ZERO_MAC ? null : bssid,
-  }
 }
 
 function simAlertFromRecord(record: KismetRecord): SimAlert {
