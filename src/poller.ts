@@ -199,7 +199,6 @@ export class Poller {
    * (nothing when a poll was first). The polls own what follows.
    */
   announce(device: WifiDevice): void {
-    if (this.#stopped) return
     const event = this.#o.tracker.add(device)
     if (!event) return
     if (this.#running) this.#announced.add(device.key)
@@ -212,7 +211,7 @@ export class Poller {
    * A source Kismet does not know (any more) is left to the next cycle's full list.
    */
   async refreshSource(uuid: string): Promise<void> {
-    if (this.#stopped || !this.#o.settings.enabled) return
+    if (!this.#o.settings.enabled) return
     const read = ++this.#sourceReads
     let source: KismetDatasource
     try {
@@ -223,7 +222,7 @@ export class Poller {
       this.requestCycle()
       return
     }
-    if (this.#stopped || (this.#sourceRead.get(uuid) ?? 0) > read) return
+    if ((this.#sourceRead.get(uuid) ?? 0) > read) return
     this.#sourceRead.set(uuid, read)
     const at = this.#sources.findIndex((known) => known['kismet.datasource.uuid'] === uuid)
     this.#sources = at < 0 ? [...this.#sources, source] : this.#sources.map((known, i) => (i === at ? source : known))
