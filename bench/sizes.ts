@@ -3,6 +3,7 @@ import type { UpstreamOptions } from './upstream.js'
 import type { FanoutOptions } from './fanout.js'
 import type { MemoryOptions } from './memory.js'
 import type { NewDeviceOptions } from './new-device.js'
+import type { SensorLoadOptions } from './sensor-load.js'
 import type { StartupOptions } from './startup.js'
 
 export interface Sizes {
@@ -11,6 +12,7 @@ export interface Sizes {
   memory: MemoryOptions
   newDevice: NewDeviceOptions
   startup: StartupOptions
+  sensorLoad: SensorLoadOptions
 }
 
 export const SIZES: { full: Sizes; quick: Sizes } = {
@@ -18,14 +20,16 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     upstream: { devices: 10_000, changeShare: 0.01, intervalMs: 2000, cycles: 30, parseRounds: 20, seed: 11 },
     fanout: { clients: 500, clientProcesses: 4, rate: 1000, segmentMs: 5000, segments: 2, warmupMs: 1500, drainLimitMs: 15_000, sustainableRate: 100, sustainableMs: 3000, library: true },
     memory: { sizes: [10_000, 50_000], breakdown: true },
-    newDevice: { devices: 200, meanGapMs: 200, pollIntervalMs: 1000, backgroundDevices: 1000 },
+    newDevice: { events: 400, meanGapMs: 100, backgroundDevices: 1000, burst: 3000 },
     startup: { repetitions: 7, devPath: true },
+    sensorLoad: { devices: 5000, seconds: 120, warmupSeconds: 5 },
   },
   quick: {
     upstream: { devices: 5_000, changeShare: 0.01, intervalMs: 2000, cycles: 8, parseRounds: 6, seed: 11 },
     fanout: { clients: 100, clientProcesses: 2, rate: 1000, segmentMs: 1500, segments: 1, warmupMs: 500, drainLimitMs: 4_000, sustainableRate: 100, sustainableMs: 1000, library: false },
     memory: { sizes: [10_000], breakdown: false },
-    newDevice: { devices: 25, meanGapMs: 250, pollIntervalMs: 1000, backgroundDevices: 200 },
+    newDevice: { events: 60, meanGapMs: 150, backgroundDevices: 200, burst: 1000 },
     startup: { repetitions: 3, devPath: false },
+    sensorLoad: { devices: 5000, seconds: 60, warmupSeconds: 5 },
   },
 }

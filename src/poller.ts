@@ -169,6 +169,11 @@ export class Poller {
     await this.#inFlight
   }
 
+  /** Resolves when no cycle is running (now, or when the one running ends). */
+  idle(): Promise<void> {
+    return this.#inFlight ?? Promise.resolve()
+  }
+
   /** The delay between cycles now. */
   get pollIntervalMs(): number {
     return this.#intervalMs
