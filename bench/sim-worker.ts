@@ -83,30 +83,6 @@ serve(
     },
 
     /**
-     * Real clock: adds `count` devices one at a time, with exponentially distributed gaps of
-     * mean `meanGapMs` (random moments), and tells the parent each key and its creation
-     * time (this process's wall clock, the one the service and clients share).
-     */
-    addOverTime(args: { count: number; meanGapMs: number }) {
-      if (adding) throw new Error('already adding')
-      adding = true
-      const s = requireSim()
-      void (async () => {
-        for (let i = 0; i < args.count; i++) {
-          const gap = -Math.log(1 - prng.next()) * args.meanGapMs
-          await sleep(Math.max(1, Math.round(gap)))
-          const createdAt = Date.now()
-          const device = s.addDevice()
-          keys.push(device.key)
-          notify('added', { key: device.key, createdAt, index: i })
-        }
-        adding = false
-        notify('addDone', { count: args.count })
-      })()
-      return {}
-    },
-
-    /**
      * Real clock: `count` events one at a time with exponentially distributed gaps of mean
      * `meanGapMs`, alternately a new device and an alert, each told to the parent with its
      * creation time (this process's wall clock, shared with the service and the clients).

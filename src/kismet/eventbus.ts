@@ -88,6 +88,13 @@ export interface EventbusOptions {
   onHealth: (healthy: boolean) => void
 }
 
+/** Kismet's clock as TIMESTAMP carries it: only a real one proves the connection alive. */
+function isTimestamp(payload: unknown): boolean {
+  if (payload === null || typeof payload !== 'object') return false
+  const sec = (payload as Record<string, unknown>)['kismet.system.timestamp.sec']
+  return typeof sec === 'number' && Number.isFinite(sec)
+}
+
 export class KismetEventbus {
   readonly #o: EventbusOptions
   #state: EventbusState = 'disabled'
@@ -145,9 +152,8 @@ export class KismetEventbus {
     const socket = this.#socket
     this.#socket = undefined
     socket?.terminate()
-    const wasHealthy = this.healthy
+    // Shutting down is no loss of health to act on: the polls stop too.
     this.#setState('disabled')
-    if (wasHealthy) this.#o.onHealth(false)
   }
 
   #connect(): void {
@@ -206,7 +212,7 @@ export class KismetEventbus {
     if (isBinary) return this.#malformed('a binary frame', bytes)
     let value: unknown
     try {
-      value = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8'))
+      value = JSON.parse((Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8'))
     } catch {
       return this.#malformed('a frame that is not JSON', bytes)
     }
@@ -215,6 +221,7 @@ export class KismetEventbus {
     for (const [key, payload] of Object.entries(value as Record<string, unknown>)) {
       if (!(EVENTBUS_TOPICS as readonly string[]).includes(key)) continue
       const topic = key as EventbusTopic
+      if (topic === 'TIMESTAMP' && !isTimestamp(payload)) continue
       known += 1
       stats.frames[topic] += 1
       if (topic === 'TIMESTAMP') {

@@ -4,7 +4,7 @@
 // must match the capture in status, Content-Type, framing, Set-Cookie, and body (bytes for
 // text bodies, key paths and JSON types for JSON; see shapeDifferences).
 import t, { type Test } from 'tap'
-import { KismetSimulator, type SimAlert, type SimDevice } from '../../sim/simulator.js'
+import { KismetSimulator } from '../../sim/simulator.js'
 import {
   FORM,
   fixtureIndex,
@@ -13,6 +13,7 @@ import {
   readCapturedResponse,
   readFixtureJson,
   shapeDifferences,
+  simAlertFromRecord,
   simDeviceFromRecord,
   type FixtureFlavor,
   type FixtureIndexEntry,
@@ -49,25 +50,6 @@ type KismetRecord = Record<string, unknown>
 
 function object(value: unknown): KismetRecord {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as KismetRecord) : {}
-}
-
-function simAlertFromRecord(record: KismetRecord): SimAlert {
-  return {
-    hash: record['kismet.alert.hash'] as number,
-    header: record['kismet.alert.header'] as string,
-    class: record['kismet.alert.class'] as string,
-    severity: record['kismet.alert.severity'] as number,
-    timestamp: record['kismet.alert.timestamp'] as number,
-    text: record['kismet.alert.text'] as string,
-    deviceKey: record['kismet.alert.device_key'] as string,
-    transmitterMac: record['kismet.alert.transmitter_mac'] as string,
-    sourceMac: record['kismet.alert.source_mac'] as string,
-    destMac: record['kismet.alert.dest_mac'] as string,
-    otherMac: record['kismet.alert.other_mac'] as string,
-    channel: record['kismet.alert.channel'] as string,
-    frequency: record['kismet.alert.frequency'] as number,
-    phyId: record['kismet.alert.phy_id'] as number,
-  }
 }
 
 interface Scenario {

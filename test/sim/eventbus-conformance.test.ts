@@ -14,7 +14,7 @@ import { DEVICE_FIELDS } from '../../src/kismet/wire.js'
 import { kismetJson } from '../../sim/eventbus.js'
 import type { JsonValue } from '../../sim/json.js'
 import { KismetSimulator, type SimulatorOptions } from '../../sim/simulator.js'
-import { rawRequest, readFixtureJson, shapeDifferences, simDeviceFromRecord } from '../support/fixtures.js'
+import { rawRequest, readFixtureJson, shapeDifferences, simAlertFromRecord, simDeviceFromRecord } from '../support/fixtures.js'
 import { until } from '../support/pipeline.js'
 
 const API_KEY = '5C5A3F0E9B1D4C2A8E7F6A5B4C3D2E1F'
@@ -173,22 +173,7 @@ t.test('ALERT: the whole record, and with fields, as captured', async (t) => {
   await subscribed(h, 'ALERT', 2)
   const records = capturedOf(full, 'ALERT') as Array<Record<string, unknown>>
   for (const record of records) {
-    h.sim.raiseAlert({
-      hash: record['kismet.alert.hash'] as number,
-      header: record['kismet.alert.header'] as string,
-      class: record['kismet.alert.class'] as string,
-      severity: record['kismet.alert.severity'] as number,
-      timestamp: record['kismet.alert.timestamp'] as number,
-      text: record['kismet.alert.text'] as string,
-      deviceKey: record['kismet.alert.device_key'] as string,
-      transmitterMac: record['kismet.alert.transmitter_mac'] as string,
-      sourceMac: record['kismet.alert.source_mac'] as string,
-      destMac: record['kismet.alert.dest_mac'] as string,
-      otherMac: record['kismet.alert.other_mac'] as string,
-      channel: record['kismet.alert.channel'] as string,
-      frequency: record['kismet.alert.frequency'] as number,
-      phyId: record['kismet.alert.phy_id'] as number,
-    })
+    h.sim.raiseAlert(simAlertFromRecord(record))
   }
   await until(() => whole.frames.length === records.length && fields.frames.length === records.length, 'one frame per alert on each socket')
   // The master build prints some alerts' location in full and others as a bare geopoint (the

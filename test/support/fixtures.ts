@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { SimDevice } from '../../sim/simulator.js'
+import type { SimAlert, SimDevice } from '../../sim/simulator.js'
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const fixturesRoot = path.resolve(repoRoot, 'test', 'fixtures', 'kismet')
@@ -120,6 +120,26 @@ export function simDeviceFromRecord(record: KismetRecord): Partial<SimDevice> & 
     probedSsid: probed ? (object(probed)['dot11.probedssid.ssid'] as string) : null,
     clients: dot11['dot11.device.num_associated_clients'] as number,
     bssid: bssid === ZERO_MAC ? null : bssid,
+  }
+}
+
+/** The ground truth of a captured alert record. */
+export function simAlertFromRecord(record: KismetRecord): SimAlert {
+  return {
+    hash: record['kismet.alert.hash'] as number,
+    header: record['kismet.alert.header'] as string,
+    class: record['kismet.alert.class'] as string,
+    severity: record['kismet.alert.severity'] as number,
+    timestamp: record['kismet.alert.timestamp'] as number,
+    text: record['kismet.alert.text'] as string,
+    deviceKey: record['kismet.alert.device_key'] as string,
+    transmitterMac: record['kismet.alert.transmitter_mac'] as string,
+    sourceMac: record['kismet.alert.source_mac'] as string,
+    destMac: record['kismet.alert.dest_mac'] as string,
+    otherMac: record['kismet.alert.other_mac'] as string,
+    channel: record['kismet.alert.channel'] as string,
+    frequency: record['kismet.alert.frequency'] as number,
+    phyId: record['kismet.alert.phy_id'] as number,
   }
 }
 
