@@ -107,6 +107,8 @@ export class Poller {
   #sources: KismetDatasource[] = []
   #sourceRead = new Map<string, number>()
   #sourceReads = 0
+  readonly #sourceRefreshes = new Map<string, Promise<void>>()
+  readonly #sourceRefreshAgain = new Set<string>()
   /** Keys the eventbus announced while a cycle runs (see #cycle: a resync must not remove them). */
   readonly #announced = new Set<string>()
   readonly #stateListeners = new Set<StateListener>()
@@ -213,10 +215,28 @@ export class Poller {
   /**
    * Reads one source again (an eventbus DATASOURCE_* frame) and publishes scan:status.
    * Reads may overlap with a cycle's: for each source, the answer of the later request wins.
-   * A source Kismet does not know (any more) is left to the next cycle's full list.
+   * One read per source at a time: frames that come meanwhile ask for one more read after it
+   * (a flapping source costs Kismet two requests, not one per frame). A source Kismet does
+   * not know (any more) is left to the next cycle's full list.
    */
   async refreshSource(uuid: string): Promise<void> {
     if (!this.#o.settings.enabled) return
+    const running = this.#sourceRefreshes.get(uuid)
+    if (running) {
+      this.#sourceRefreshAgain.add(uuid)
+      return running
+    }
+    const refresh = (async () => {
+      do {
+        this.#sourceRefreshAgain.delete(uuid)
+        await this.#readSource(uuid)
+      } while (this.#sourceRefreshAgain.has(uuid))
+    })().finally(() => this.#sourceRefreshes.delete(uuid))
+    this.#sourceRefreshes.set(uuid, refresh)
+    return refresh
+  }
+
+  async #readSource(uuid: string): Promise<void> {
     const read = ++this.#sourceReads
     let source: KismetDatasource
     try {

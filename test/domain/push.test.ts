@@ -162,3 +162,22 @@ t.test('a cycle asked for while one runs starts right after it', async (t) => {
   t.equal(pipeline.stats.polls, polls + 1, 'the asked-for cycle ran at once after the first')
   await pipeline.stop()
 })
+
+t.test('a source that flaps: one read at a time, and one more after it, not one per frame', async (t) => {
+  const { kismet, pipeline } = setup()
+  await pipeline.poller.runCycle()
+  let reads = 0
+  let release!: () => void
+  const held = new Promise<void>((resolve) => (release = resolve))
+  kismet.datasource = async () => {
+    reads += 1
+    if (reads === 1) await held
+    return source(reads % 2)
+  }
+  const first = pipeline.poller.refreshSource(UUID)
+  for (let i = 0; i < 10; i++) void pipeline.poller.refreshSource(UUID)
+  release()
+  await first
+  t.equal(reads, 2, 'the read under way, then one for the ten frames that came meanwhile')
+  await pipeline.stop()
+})
