@@ -126,3 +126,9 @@ t.test('lost connections are logged once per outage, not once per retry', async 
   await connected()
   t.ok(logged.some((entry) => /eventbus is back/.test(entry.line)), 'and one line when it is back')
 })
+
+t.test('behind a path prefix (httpd_uri_prefix, a proxy): the eventbus is under it too', async (t) => {
+  const { pipeline, connected } = await setup(t, { sim: { apiKey: API_KEY, prefix: '/kismet' }, credential: { apiKey: API_KEY } })
+  await connected()
+  t.match(pipeline.eventbus.url, /^ws:\/\/127\.0\.0\.1:\d+\/kismet\/eventbus\/events\.ws$/)
+})
