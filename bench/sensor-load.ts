@@ -1,4 +1,4 @@
-// Scenario 7: the load on the sensor. Bytes requested from Kismet per minute with 5,000
+// Scenario 9: the load on the sensor. Bytes requested from Kismet per minute with 5,000
 // devices that all keep transmitting (each heard every second), today's defaults
 // (KISMET_EVENTBUS=off, POLL_INTERVAL_MS) against the eventbus settings (the eventbus healthy,
 // the poll at POLL_INTERVAL_EVENTBUS_MS), in the same run against the same simulator.
@@ -129,7 +129,7 @@ export async function runSensorLoad(o: SensorLoadOptions, log: (line: string) =>
     }
     const [today, pushed] = loads as [Load, Load]
     const ratio = pushed.bytesPerMinute / today.bytesPerMinute
-    const scenario = '7 sensor load'
+    const scenario = '9 sensor load'
     const rows: Row[] = [
       {
         scenario,
