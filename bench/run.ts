@@ -15,6 +15,7 @@ import { runUpstream } from './upstream.js'
 import { runFanout } from './fanout.js'
 import { runMemory } from './memory.js'
 import { runNewDevice } from './new-device.js'
+import { runSensorLoad } from './sensor-load.js'
 import { runStartup } from './startup.js'
 import { runSensors } from './sensors.js'
 import { runDashboard } from './dashboard.js'
@@ -33,14 +34,14 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    'Usage: npm run bench [-- --quick] [-- --only 1,2,3,4,5,6,7,8,9,10]\n' +
-      '  scenarios: 1 upstream bytes/CPU, 2 service CPU, 3 fan-out, 4 memory, 5 new-device latency, 6 start-up, 7 several sensors, 8 dashboard, 9 filtered fan-out, 10 export\n',
+    'Usage: npm run bench [-- --quick] [-- --only 1,2,3,4,5,6,7,8,9,10,11]\n' +
+      '  scenarios: 1 upstream bytes/CPU, 2 service CPU, 3 fan-out, 4 memory, 5 new-device and alert latency, 6 start-up, 7 several sensors, 8 dashboard, 9 filtered fan-out, 10 export, 11 sensor load\n',
   )
   process.exit(0)
 }
 
 const quick = values.quick ?? false
-const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']
+const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11']
 const only = new Set((values.only ?? ALL_SCENARIOS.join(',')).split(',').map((s) => s.trim()))
 const sizes = quick ? SIZES.quick : SIZES.full
 const log = (line: string) => process.stdout.write(`${line}\n`)
@@ -118,6 +119,7 @@ if (only.has('7')) await scenario('7 several sensors', async () => record('7 sev
 if (only.has('8')) await scenario('8 dashboard', async () => record('8 dashboard', await runDashboard(sizes.dashboard, log)))
 if (only.has('9')) await scenario('9 filtered fan-out', async () => record('9 filtered fan-out', await runFilteredFanout(sizes.filteredFanout, log)))
 if (only.has('10')) await scenario('10 export', async () => record('10 export', await runExport(sizes.export, log)))
+if (only.has('11')) await scenario('11 sensor load', async () => record('11 sensor load', await runSensorLoad(sizes.sensorLoad, log)))
 
 const elapsedS = (Date.now() - started) / 1000
 const markdown = table(rows)

@@ -122,7 +122,21 @@ serve(
     },
 
     tracked() {
-      return { tracked: service?.sensors.deviceCount ?? 0, state: service?.sensors.state ?? 'none' }
+      return { tracked: service?.sensors.deviceCount ?? 0, state: service?.sensors.state ?? 'none', eventbus: service?.sensors.all()[0]?.eventbus.state ?? 'none' }
+    },
+
+    /** The first sensor's Kismet traffic: REST requests and bytes, eventbus frames and bytes. */
+    sensorTraffic() {
+      const pipeline = service?.sensors.all()[0]
+      if (!pipeline) throw new Error('no service')
+      return {
+        requests: pipeline.stats.kismetRequests,
+        bytes: pipeline.stats.bytesReceived,
+        polls: pipeline.stats.polls,
+        eventbusBytes: pipeline.eventbusStats.bytesReceived,
+        eventbusFrames: { ...pipeline.eventbusStats.frames },
+        eventbusState: pipeline.eventbus.state,
+      }
     },
 
     /** Puts `count` distinct devices in the default sensor's table (the export scenario), a third of them geolocated. */

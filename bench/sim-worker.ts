@@ -1,13 +1,15 @@
 // The Kismet simulator in its own process, so its CPU time is its own (process.cpuUsage()
 // over IPC) and it does not compete with the poller's event loop. Two clocks:
-// - manual: the bench sets the simulator's time (upstream scenario: cycles without waiting);
+// - manual: the bench sets the simulator's time (upstream and sensor-load scenarios: cycles
+//   without waiting); the eventbus's one-second tick runs on that clock too;
 // - real: Date.now() (new-device latency, memory).
 import { serve, notify, cpuMs, sleep } from './lib/ipc.js'
+import { ManualClock } from '../src/clock.js'
 import { KismetSimulator } from '../sim/simulator.js'
 import { Prng } from '../sim/prng.js'
 
 let sim: KismetSimulator | undefined
-let nowMs = Date.now()
+let clock = new ManualClock()
 let manual = false
 let keys: string[] = []
 let prng = new Prng(1)
@@ -21,20 +23,22 @@ function requireSim(): KismetSimulator {
 
 function snapshot() {
   const stats = requireSim().stats
-  return { cpuMs: cpuMs(), requests: stats.requests, bytesSent: stats.bytesSent, busyMs: stats.cpuMs, devices: keys.length }
+  const eventbus = requireSim().eventbusStats
+  return { cpuMs: cpuMs(), requests: stats.requests, bytesSent: stats.bytesSent, busyMs: stats.cpuMs, devices: keys.length, eventbusBytes: eventbus.bytes, eventbusFrames: eventbus.frames }
 }
 
 serve(
   {
     async start(args: { devices: number; seed: number; apiKey: string; manualClock: boolean; startMs?: number; location?: { lat: number; lon: number } }) {
       manual = args.manualClock
-      nowMs = args.startMs ?? Date.now()
+      clock = new ManualClock(args.startMs ?? Date.now())
       prng = new Prng(args.seed ^ 0xbe7c)
       sim = new KismetSimulator({
         apiKey: args.apiKey,
         seed: args.seed,
         devices: args.devices,
-        clock: manual ? () => nowMs : Date.now,
+        clock: manual ? () => clock.now() : Date.now,
+        ...(manual && { timers: clock }),
         ...(args.location && { location: args.location }),
       })
       keys = sim.devices().map((d) => d.key)
@@ -48,21 +52,24 @@ serve(
     },
 
     /**
-     * Manual clock only: `changes` distinct random devices are heard at random moments
-     * within (fromMs, fromMs + intervalMs], in time order; then the clock rests at the end.
+     * Manual clock only: `changes` distinct random devices (every device when `changes` is
+     * the table's size) are heard at random moments within (fromMs, fromMs + intervalMs], in
+     * time order; then the clock rests at the end. The eventbus ticks as the clock passes.
      */
     step(args: { fromMs: number; intervalMs: number; changes: number }) {
       if (!manual) throw new Error('step needs the manual clock')
       const s = requireSim()
       const chosen = new Set<string>()
+      if (args.changes >= keys.length) for (const key of keys) chosen.add(key)
       while (chosen.size < Math.min(args.changes, keys.length)) chosen.add(prng.pick(keys))
       const moments = [...chosen].map((key) => ({ key, at: args.fromMs + 1 + Math.floor(prng.next() * args.intervalMs) })).sort((a, b) => a.at - b.at)
       for (const { key, at } of moments) {
-        nowMs = at
+        if (at > clock.now()) clock.advance(at - clock.now())
         s.touchDevice(key)
       }
-      nowMs = args.fromMs + args.intervalMs
-      return { touched: moments.length, nowMs }
+      const end = args.fromMs + args.intervalMs
+      if (end > clock.now()) clock.advance(end - clock.now())
+      return { touched: moments.length, nowMs: clock.now() }
     },
 
     /** Real clock: every `everyMs`, `share` of the devices are heard again (background life). */
@@ -77,11 +84,11 @@ serve(
     },
 
     /**
-     * Real clock: adds `count` devices one at a time, with exponentially distributed gaps of
-     * mean `meanGapMs` (random moments), and tells the parent each key and its creation
-     * time (this process's wall clock, the one the service and clients share).
+     * Real clock: `count` events one at a time with exponentially distributed gaps of mean
+     * `meanGapMs`, alternately a new device and an alert, each told to the parent with its
+     * creation time (this process's wall clock, shared with the service and the clients).
      */
-    addOverTime(args: { count: number; meanGapMs: number }) {
+    eventsOverTime(args: { count: number; meanGapMs: number }) {
       if (adding) throw new Error('already adding')
       adding = true
       const s = requireSim()
@@ -90,14 +97,32 @@ serve(
           const gap = -Math.log(1 - prng.next()) * args.meanGapMs
           await sleep(Math.max(1, Math.round(gap)))
           const createdAt = Date.now()
-          const device = s.addDevice()
-          keys.push(device.key)
-          notify('added', { key: device.key, createdAt, index: i })
+          if (i % 2 === 0) {
+            const device = s.addDevice()
+            keys.push(device.key)
+            notify('added', { key: device.key, createdAt, index: i })
+          } else {
+            const alert = s.raiseAlert()
+            notify('alerted', { id: String(alert.hash), createdAt, index: i })
+          }
         }
         adding = false
-        notify('addDone', { count: args.count })
+        notify('eventsDone', { count: args.count })
       })()
       return {}
+    },
+
+    /** Real clock: `count` devices at once (the start of a large scenario), each told to the parent. */
+    burst(args: { count: number }) {
+      const s = requireSim()
+      const createdAt = Date.now()
+      const added: string[] = []
+      for (let i = 0; i < args.count; i++) {
+        const device = s.addDevice()
+        keys.push(device.key)
+        added.push(device.key)
+      }
+      return { createdAt, keys: added, doneAt: Date.now() }
     },
 
     async close() {

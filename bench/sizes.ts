@@ -3,6 +3,7 @@ import type { UpstreamOptions } from './upstream.js'
 import type { FanoutOptions } from './fanout.js'
 import type { MemoryOptions } from './memory.js'
 import type { NewDeviceOptions } from './new-device.js'
+import type { SensorLoadOptions } from './sensor-load.js'
 import type { StartupOptions } from './startup.js'
 import type { SensorsOptions } from './sensors.js'
 import type { DashboardOptions } from './dashboard.js'
@@ -19,6 +20,7 @@ export interface Sizes {
   dashboard: DashboardOptions
   filteredFanout: FilteredFanoutOptions
   export: ExportOptions
+  sensorLoad: SensorLoadOptions
 }
 
 export const SIZES: { full: Sizes; quick: Sizes } = {
@@ -26,22 +28,24 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     upstream: { devices: 10_000, changeShare: 0.01, intervalMs: 2000, cycles: 30, parseRounds: 20, seed: 11 },
     fanout: { clients: 500, clientProcesses: 4, rate: 1000, segmentMs: 5000, segments: 2, warmupMs: 1500, drainLimitMs: 15_000, sustainableRate: 100, sustainableMs: 3000, library: true },
     memory: { sizes: [10_000, 50_000], breakdown: true },
-    newDevice: { devices: 200, meanGapMs: 200, pollIntervalMs: 1000, backgroundDevices: 1000 },
+    newDevice: { events: 400, meanGapMs: 100, backgroundDevices: 1000, burst: 3000 },
     startup: { repetitions: 7, devPath: true },
     sensors: { devicesPerSensor: 10_000, windowMs: 20_000 },
     dashboard: { devices: 5_000, rate: 1000, updateShare: 0.1, segmentMs: 6_000, repetitions: 3 },
     filteredFanout: { clients: 500, clientProcesses: 4, rate: 1000, segmentMs: 5000, segments: 2, warmupMs: 1500, drainLimitMs: 15_000, sustainableRate: 100, sustainableMs: 3000, library: false, filters: 50 },
     export: { devices: 50_000, repetitions: 5 },
+    sensorLoad: { devices: 5000, seconds: 120, warmupSeconds: 5 },
   },
   quick: {
     upstream: { devices: 5_000, changeShare: 0.01, intervalMs: 2000, cycles: 8, parseRounds: 6, seed: 11 },
     fanout: { clients: 100, clientProcesses: 2, rate: 1000, segmentMs: 1500, segments: 1, warmupMs: 500, drainLimitMs: 4_000, sustainableRate: 100, sustainableMs: 1000, library: false },
     memory: { sizes: [10_000], breakdown: false },
-    newDevice: { devices: 25, meanGapMs: 250, pollIntervalMs: 1000, backgroundDevices: 200 },
+    newDevice: { events: 60, meanGapMs: 150, backgroundDevices: 200, burst: 1000 },
     startup: { repetitions: 3, devPath: false },
     sensors: { devicesPerSensor: 2_000, windowMs: 6_000 },
     dashboard: { devices: 5_000, rate: 1000, updateShare: 0.1, segmentMs: 3_000, repetitions: 1 },
     filteredFanout: { clients: 100, clientProcesses: 2, rate: 1000, segmentMs: 1500, segments: 1, warmupMs: 500, drainLimitMs: 4_000, sustainableRate: 100, sustainableMs: 1000, library: false, filters: 50 },
     export: { devices: 50_000, repetitions: 3 },
+    sensorLoad: { devices: 5000, seconds: 60, warmupSeconds: 5 },
   },
 }

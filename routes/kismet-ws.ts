@@ -11,7 +11,7 @@ import {
   StatusResponseSchema,
 } from '../src/api-schemas.js'
 import { clientDetails, connectedClients, roomSizes } from '../src/realtime/census.js'
-import { overallStatus, sensorCounters, sensorStatus, totalCounters } from '../src/sensors.js'
+import { eventbusCounters, overallStatus, sensorCounters, sensorStatus, totalCounters } from '../src/sensors.js'
 import { errorBody } from '../plugins/app/errors.js'
 import { TAGS } from '../plugins/external/swagger.js'
 
@@ -67,7 +67,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { summary: 'Counters: polls, errors, bytes (per sensor and added up), events, clients', tags: [TAGS.monitoring], response: { 200: StatsResponseSchema } } },
     async () => {
       const { stats } = app
-      const sensors = app.sensors.all().map((pipeline) => ({ name: pipeline.name, ...sensorCounters(pipeline) }))
+      const sensors = app.sensors.all().map((pipeline) => ({ name: pipeline.name, ...sensorCounters(pipeline), eventbus: eventbusCounters(pipeline) }))
       return {
         success: true as const,
         data: {

@@ -7,6 +7,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { CONNECTION_STATES, TOPICS } from '../src/events.js'
 import { KISMET_ERROR_KINDS } from '../src/kismet/errors.js'
+import { EVENTBUS_STATES } from '../src/kismet/eventbus.js'
+import { EVENTBUS_TOPICS } from '../src/kismet/wire.js'
 import type { Pipeline } from '../src/pipeline.js'
 import { connectedClients, roomSizes } from '../src/realtime/census.js'
 import { REFUSAL_REASONS } from '../src/realtime/refusals.js'
@@ -64,6 +66,20 @@ const routes: FastifyPluginAsync = async (app) => {
   )
   mirroredCounter(registry, 'kismet_ws_kismet_bytes_received_total', 'Response bytes received from Kismet, by sensor', ['sensor'], perSensor((p) => p.stats.bytesReceived))
   mirroredCounter(registry, 'kismet_ws_malformed_records_total', 'Kismet records skipped as malformed, by sensor', ['sensor'], perSensor((p) => p.stats.malformedRecords))
+  mirroredGauge(registry, 'kismet_ws_eventbus_state', "Kismet's eventbus connection, by sensor (1 for the current state)", ['sensor', 'state'], () =>
+    sensors.all().flatMap((p) => EVENTBUS_STATES.map((state): Sample => [{ sensor: p.name, state }, p.eventbus.state === state ? 1 : 0])),
+  )
+  mirroredCounter(registry, 'kismet_ws_eventbus_frames_total', 'Eventbus frames received, by sensor and topic', ['sensor', 'topic'], () =>
+    sensors.all().flatMap((p) => EVENTBUS_TOPICS.map((topic): Sample => [{ sensor: p.name, topic }, p.eventbusStats.frames[topic]])),
+  )
+  mirroredCounter(registry, 'kismet_ws_eventbus_malformed_frames_total', 'Eventbus frames ignored as malformed, by sensor', ['sensor'], perSensor((p) => p.eventbusStats.malformedFrames))
+  mirroredCounter(registry, 'kismet_ws_eventbus_bytes_received_total', 'Eventbus bytes received, by sensor', ['sensor'], perSensor((p) => p.eventbusStats.bytesReceived))
+  mirroredCounter(registry, 'kismet_ws_eventbus_reconnects_total', 'Eventbus connection attempts after the first, by sensor', ['sensor'], perSensor((p) => p.eventbusStats.reconnects))
+  mirroredCounter(registry, 'kismet_ws_eventbus_fallbacks_total', 'Times a sensor went back to polling alone (eventbus refused, lost or stalled)', ['sensor'], perSensor((p) => p.eventbusStats.fallbacks))
+  mirroredCounter(registry, 'kismet_ws_eventbus_stalls_total', 'Eventbus connections given up for want of TIMESTAMP, by sensor', ['sensor'], perSensor((p) => p.eventbusStats.stalls))
+  mirroredCounter(registry, 'kismet_ws_eventbus_connects_total', 'Eventbus connections opened, by sensor', ['sensor'], perSensor((p) => p.eventbusStats.connects))
+  mirroredCounter(registry, 'kismet_ws_eventbus_refusals_total', 'Eventbus upgrades Kismet (or a proxy) refused with 401 or 404, by sensor', ['sensor'], perSensor((p) => p.eventbusStats.refusals))
+  mirroredGauge(registry, 'kismet_ws_poll_interval_seconds', 'The poll interval now, by sensor (POLL_INTERVAL_EVENTBUS_MS while the eventbus is connected)', ['sensor'], perSensor((p) => p.poller.pollIntervalMs / 1000))
   mirroredCounter(registry, 'kismet_ws_events_total', 'Events emitted, by type', ['type'], () => Object.entries(stats.eventsByType).map(([type, n]) => [{ type }, n]))
   mirroredCounter(registry, 'kismet_ws_events_coalesced_total', 'Events absorbed by throttling', [], () => [[{}, stats.coalesced]])
   mirroredCounter(registry, 'kismet_ws_client_errors_total', 'Client messages refused, by code', ['code'], () => Object.entries(stats.clientErrors).map(([code, n]) => [{ code }, n]))

@@ -151,6 +151,8 @@ if (attach !== undefined) {
     KISMET_API_URL: simUrl,
     KISMET_API_KEY: apiKey,
     POLL_INTERVAL_MS: String(OWN.pollMs),
+    // Expiry follows the polls: with a TTL of seconds they must not slow down while the eventbus pushes.
+    POLL_INTERVAL_EVENTBUS_MS: String(OWN.pollMs),
     RETRY_DELAY_MS: String(OWN.retryMs),
     MAX_RETRIES: String(OWN.maxRetries),
     KISMET_TIMEOUT_MS: String(OWN.timeoutMs),

@@ -124,6 +124,8 @@ const childEnv: NodeJS.ProcessEnv = {
   KISMET_API_URL: simUrl,
   KISMET_API_KEY: apiKey,
   POLL_INTERVAL_MS: String(pollMs),
+  // Expiry follows the polls: with a TTL of seconds they must not slow down while the eventbus pushes.
+  POLL_INTERVAL_EVENTBUS_MS: String(pollMs),
   DEVICE_TTL_S: String(ttlS),
   LOG_LEVEL: 'info',
 }

@@ -1,9 +1,14 @@
 // The HTTP side of the simulator: a node:http server that strips the URI prefix, routes
 // (404/405 pages before auth, as Kismet's router does), authenticates, applies injected
-// faults and latency, runs the endpoint and keeps traffic statistics.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+// faults and latency, runs the endpoint and keeps traffic statistics. Websocket upgrades go
+// the same way (404 for another path, 401 without a valid credential, both as plain HTTP
+// before any upgrade) to the eventbus (sim/eventbus.ts).
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { EVENTBUS_PATH } from '../src/kismet/wire.js'
 import { authenticate, type Credentials, type JwtIssuer } from './auth.js'
+import type { SimEventbus } from './eventbus.js'
 import { notFoundPage, statusPage, UNAUTHORIZED_PAGE, WRONG_METHOD_PAGE } from './pages.js'
 import { Prng } from './prng.js'
 import { Reply, type BodyFault } from './reply.js'
@@ -25,6 +30,7 @@ export interface HttpOptions {
   credentials: Credentials
   jwt: JwtIssuer
   seed: number
+  eventbus: SimEventbus
 }
 
 /** Secrets never go into the request log. */
@@ -98,6 +104,7 @@ export class SimHttp {
         res.end(`ERROR: simulator failure: ${(error as Error).message}\n`)
       })
     })
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head))
     server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket)
       socket.once('close', () => this.#sockets.delete(socket))
@@ -176,6 +183,40 @@ export class SimHttp {
 
     const routeName = target?.pattern ?? (candidates.length === 0 ? '(not found)' : '(wrong method)')
     this.#record(method, maskSecrets(req.url ?? '/'), routeName, reply, performance.now() - started - reply.waitMs)
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy())
+    const url = requestUrl(req.url ?? '/')
+    const prefix = this.#options.prefix
+    const path = prefix === '' ? url.pathname : url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : null
+    const shownPath = path ?? url.pathname
+    const eventbus = this.#options.eventbus
+    const refusal = eventbus.refusal()
+    let status = 101
+    if (refusal !== null) status = refusal
+    else if (path !== EVENTBUS_PATH) status = 404
+    else {
+      const auth = authenticate(req.headers, url.searchParams, this.#options.credentials, this.#options.jwt, secondsOf(this.#backend.nowMs()))
+      if (auth.role === null) status = 401
+    }
+    let bytes = 0
+    if (status === 101) eventbus.accept(req, socket, head)
+    else {
+      const page = status === 401 ? UNAUTHORIZED_PAGE : status === 404 ? notFoundPage(shownPath) : statusPage(status)
+      const body = Buffer.from(page, 'utf8')
+      bytes = body.length
+      // What Kismet sends before any upgrade: a plain answer with its page, then the end.
+      socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nServer: Kismet\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\n\r\n`, 'latin1'), body]))
+    }
+    const stats = this.stats
+    stats.requests++
+    stats.bytesSent += bytes
+    const byPath = (stats.byPath[EVENTBUS_PATH] ??= { requests: 0, bytes: 0 })
+    byPath.requests++
+    byPath.bytes += bytes
+    this.requestLog.push({ method: req.method ?? 'GET', path: maskSecrets(req.url ?? '/'), status, bytes })
+    if (this.requestLog.length > REQUEST_LOG_LIMIT) this.requestLog.splice(0, this.requestLog.length - REQUEST_LOG_LIMIT)
   }
 
   async #serve(target: Route, req: IncomingMessage, url: URL, body: Buffer, path: string, reply: Reply): Promise<void> {

@@ -417,6 +417,17 @@ async function datasources(ctx: RouteContext): Promise<void> {
   await sendRecords(ctx, backend.datasourceList().map((source, index) => renderDatasource(backend.profile, source, index, nowSec)))
 }
 
+/** GET|POST /datasource/by-uuid/{uuid}/source.json: one source; a bad or unknown UUID is a 500 (datasourcetracker.cc). */
+async function datasourceByUuid(ctx: RouteContext): Promise<void> {
+  const { backend } = ctx
+  const raw = ctx.params['uuid'] ?? ''
+  if (!/^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/.test(raw)) throw new HandlerError(500, 'ERROR: invalid uuid\n')
+  const index = backend.datasourceList().findIndex((source) => source.uuid.toUpperCase() === raw.toUpperCase())
+  const source = backend.datasourceList()[index]
+  if (!source) throw new HandlerError(500, 'ERROR: no such datasource\n')
+  await sendRecord(ctx, renderDatasource(backend.profile, source, index, secondsOf(backend.nowMs())))
+}
+
 // ---------------------------------------------------------------------------------------
 // Session
 
@@ -455,6 +466,7 @@ export const ROUTES: readonly Route[] = [
   route('/alerts/wrapped/last-time/{ts}/alerts.json', GET_POST, 'login', alertsWrapped),
   route('/alerts/by-id/{hash}/alert.json', GET_POST, 'login', alertById),
   route('/datasource/all_sources.json', GET_POST, 'login', datasources),
+  route('/datasource/by-uuid/{uuid}/source.json', GET_POST, 'login', datasourceByUuid),
 ]
 
 /** Runs a route's handler, turning Kismet-style handler errors into their answers. */

@@ -1,16 +1,22 @@
 // KismetSimulator: a real HTTP server that answers like Kismet (paths, auth, fields,
 // last-time rules, status codes and bodies as in test/fixtures/kismet), over a device
 // table that tests, the demo and the benchmarks script: devices appear, are heard, drift and
-// leave; alerts are raised; the server restarts, goes down, answers slowly or badly.
+// leave; alerts are raised; the server restarts, goes down, answers slowly or badly. Its
+// eventbus websocket (sim/eventbus.ts) pushes what Kismet's does: TIMESTAMP and GPS_LOCATION
+// every second, NEW_DEVICE at creation, ALERT when raised, DATASOURCE_* on source changes.
+import { systemClock, type TimerHandle } from '../src/clock.js'
 import { ALERT_BACKLOG, alertFromKind, alertHash, LOGDISABLED } from './alerts.js'
 import { JwtIssuer } from './auth.js'
+import { recordValue, SimEventbus, type SimEventbusFault, type SimEventbusStats } from './eventbus.js'
+import { DeviceFieldWriter } from './fields.js'
 import { flavorProfile, type FlavorProfile } from './flavor.js'
 import { SimHttp } from './http.js'
-import { datasourceUuid, deviceKeyForMac, serverUuid } from './ids.js'
+import { adler32, datasourceUuid, deviceKeyForMac, serverUuid } from './ids.js'
 import type { JsonObject } from './json.js'
 import { Prng } from './prng.js'
-import type { DeviceRenderContext } from './render-device.js'
-import { renderDatasource, secondsOf } from './render-system.js'
+import { renderDevice, type DeviceRenderContext } from './render-device.js'
+import { renderGpsLocation } from './render-gps.js'
+import { renderAlert, renderDatasource, renderTimestamp, secondsOf } from './render-system.js'
 import type { SimBackend } from './routes.js'
 import { deviceFromInit, seedAccessPoint, seedClient, seedDevices, type SeedContext } from './seed.js'
 import { DeviceStore, type DeviceEntry } from './store.js'
@@ -21,11 +27,14 @@ import type {
   SimFault,
   SimFaultOptions,
   SimFlavor,
+  SimLocation,
   SimRequestLogEntry,
   SimStats,
+  SimTimers,
   SimulatorOptions,
 } from './types.js'
 
+export type { SimEventbusFault, SimEventbusStats } from './eventbus.js'
 export type {
   SimAlert,
   SimDatasource,
@@ -36,6 +45,7 @@ export type {
   SimLocation,
   SimRequestLogEntry,
   SimStats,
+  SimTimers,
   SimulatorOptions,
 } from './types.js'
 
@@ -73,6 +83,13 @@ export class KismetSimulator {
   readonly #jwt = new JwtIssuer()
   #serverUuid: string
   readonly #http: SimHttp
+  readonly #backendView: SimBackend
+  readonly #eventbus = new SimEventbus()
+  readonly #timers: SimTimers
+  #tickTimer: TimerHandle | undefined
+  /** Kismet's GPS fix of the sensor itself (GPS_LOCATION); null: no GPS, or no fix. */
+  #gps: SimLocation | null
+  readonly #gpsUuid: string
   #alerts: SimAlert[] = []
   #lastAlertMicros = 0
   #datasources: SimDatasource[]
@@ -93,11 +110,17 @@ export class KismetSimulator {
     let packets = 0
     for (const entry of this.#store.entries()) packets += entry.device.packets
     this.#datasources = [this.#datasource({ numPackets: packets }, 0)]
-    this.#http = new SimHttp(this.#backend(), {
+    this.#timers = options.timers ?? systemClock
+    this.#gps = options.location ? { lat: options.location.lat, lon: options.location.lon, alt: 0, fix: 3 } : null
+    const hex = (text: string) => adler32(text).toString(16).toUpperCase().padStart(8, '0')
+    this.#gpsUuid = `${hex(`gps ${seed}`)}-0000-0000-0000-0000${hex(`gps node ${seed}`)}`
+    this.#backendView = this.#backend()
+    this.#http = new SimHttp(this.#backendView, {
       prefix: this.#prefix,
       credentials: { apiKey: options.apiKey, user: options.user, password: options.password },
       jwt: this.#jwt,
       seed,
+      eventbus: this.#eventbus,
     })
     if (options.logDisabledAlert) this.raiseAlert({ ...LOGDISABLED })
   }
@@ -108,6 +131,7 @@ export class KismetSimulator {
   /** Starts listening; resolves the base URL (with the prefix). */
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
     await this.#http.listen(port, host)
+    this.#startTicking()
     return this.url
   }
 
@@ -145,11 +169,15 @@ export class KismetSimulator {
 
   /** Closes the listener and every open connection. */
   async close(): Promise<void> {
+    this.#stopTicking()
+    this.#eventbus.close()
     await this.#http.close()
   }
 
-  /** Stops listening and drops open connections: requests now fail with ECONNREFUSED. */
+  /** Stops listening and drops open connections (the eventbus's too): requests now fail with ECONNREFUSED. */
   async goDown(): Promise<void> {
+    this.#stopTicking()
+    this.#eventbus.drop()
     await this.#http.close()
   }
 
@@ -158,6 +186,69 @@ export class KismetSimulator {
     if (this.#http.listening) return
     if (this.#http.port === 0) throw new Error('comeUp() needs a previous listen()')
     await this.#http.listen(this.#http.port, this.#http.host)
+    this.#startTicking()
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Eventbus
+
+  /** Open eventbus connections. */
+  get eventbusClients(): number {
+    return this.#eventbus.clients
+  }
+
+  /** Open eventbus connections subscribed to `topic` (or to `*`). */
+  eventbusSubscribers(topic: string): number {
+    return this.#eventbus.subscribers(topic)
+  }
+
+  /** Eventbus traffic: upgrades accepted, frames and bytes sent. */
+  get eventbusStats(): SimEventbusStats {
+    return { ...this.#eventbus.stats }
+  }
+
+  /**
+   * Scripts the eventbus while REST stays up: refuse the upgrade with a status (401 and 404
+   * answer Kismet's pages), stall (nothing sent, TIMESTAMP included; what was held goes out
+   * when the stall ends), send garbage; null restores it.
+   */
+  setEventbusFault(fault: SimEventbusFault | null): void {
+    this.#eventbus.setFault(fault)
+  }
+
+  /** Cuts every eventbus connection now; new ones are accepted. */
+  dropEventbus(): void {
+    this.#eventbus.drop()
+  }
+
+  /** The sensor's own GPS fix (GPS_LOCATION frames); null: no fix. */
+  setGps(location: SimLocation | null): void {
+    this.#gps = location === null ? null : { ...location }
+  }
+
+  get gps(): SimLocation | null {
+    return this.#gps === null ? null : { ...this.#gps }
+  }
+
+  /** Kismet's one-second events: TIMESTAMP, then GPS_LOCATION (eventbus/subscribe_wildcard.json). */
+  #eventbusSecond(): void {
+    const now = this.#clock()
+    this.#eventbus.publish('TIMESTAMP', recordValue(renderTimestamp(now)))
+    this.#eventbus.publish('GPS_LOCATION', recordValue(renderGpsLocation(this.#gps, this.#gpsUuid, now)))
+  }
+
+  #startTicking(): void {
+    if (this.#tickTimer !== undefined) return
+    this.#tickTimer = this.#timers.setTimeout(() => {
+      this.#tickTimer = undefined
+      this.#eventbusSecond()
+      this.#startTicking()
+    }, 1000)
+  }
+
+  #stopTicking(): void {
+    if (this.#tickTimer !== undefined) this.#timers.clearTimeout(this.#tickTimer)
+    this.#tickTimer = undefined
   }
 
   /** Delays every answer by `ms` (real timers). */
@@ -179,6 +270,8 @@ export class KismetSimulator {
     this.#startSec = this.#nowSec()
     if (options.newServerUuid) this.#serverUuid = serverUuid(this.#prng)
     this.#jwt.rotate()
+    // The old process's websockets die with it.
+    this.#eventbus.drop()
     if (!options.keepDevices) this.#store.clear()
     this.#alerts = []
     for (const source of this.#datasources) source.numPackets = 0
@@ -193,9 +286,18 @@ export class KismetSimulator {
     const aps = this.#someAccessPoints()
     const device = deviceFromInit(this.#seedContext(this.#prng), init, aps)
     if (this.#store.get(device.key)) throw new RangeError(`device ${device.key} already exists`)
-    this.#store.add(device)
+    const entry = this.#store.add(device)
     this.#countAssociation(device, null, device.bssid)
     this.#countPackets(device.packets)
+    // Kismet announces a device when it creates it, with the record as it is at that moment:
+    // a device without GPS has no location sub-record yet (eventbus/new_device_full.json).
+    const render = this.#backendView.deviceContext()
+    this.#eventbus.publish('NEW_DEVICE', (fields) => {
+      if (fields !== null) return new DeviceFieldWriter(fields, render).object(entry)
+      const record = renderDevice(entry, render)
+      if (device.location === null) delete record['kismet.device.base.location']
+      return record
+    })
     return copyDevice(device)
   }
 
@@ -270,6 +372,7 @@ export class KismetSimulator {
     alert.hash = hash
     this.#alerts.push(alert)
     if (this.#alerts.length > ALERT_BACKLOG) this.#alerts.splice(0, this.#alerts.length - ALERT_BACKLOG)
+    this.#eventbus.publish('ALERT', recordValue(renderAlert(this.#profile, alert)))
     return { ...alert }
   }
 
@@ -289,6 +392,30 @@ export class KismetSimulator {
 
   datasources(): SimDatasource[] {
     return this.#datasources.map((source) => ({ ...source, hopChannels: [...source.hopChannels] }))
+  }
+
+  /**
+   * Changes one source the way Kismet's source changes happen, with the eventbus event each
+   * publishes (the bare UUID): an error stops it (DATASOURCE_ERROR), stopping is
+   * DATASOURCE_CLOSED, starting DATASOURCE_OPENED, pausing DATASOURCE_PAUSED (only when it
+   * was not paused), resuming DATASOURCE_RESUMED (only when it was).
+   */
+  updateDatasource(uuid: string, patch: Partial<Omit<SimDatasource, 'uuid'>>): SimDatasource {
+    const source = this.#datasources.find((candidate) => candidate.uuid.toUpperCase() === uuid.toUpperCase())
+    if (!source) throw new RangeError(`no datasource ${uuid}`)
+    const before = { ...source }
+    Object.assign(source, patch)
+    if (patch.hopChannels) source.hopChannels = [...patch.hopChannels]
+    const events: string[] = []
+    if (!before.error && source.error) {
+      source.running = false
+      events.push('DATASOURCE_ERROR')
+    } else if (before.running && !source.running) events.push('DATASOURCE_CLOSED')
+    if (!before.running && source.running) events.push('DATASOURCE_OPENED')
+    if (!before.paused && source.paused) events.push('DATASOURCE_PAUSED')
+    if (before.paused && !source.paused) events.push('DATASOURCE_RESUMED')
+    for (const topic of events) this.#eventbus.publish(topic, recordValue(source.uuid))
+    return { ...source, hopChannels: [...source.hopChannels] }
   }
 
   // -------------------------------------------------------------------------------------

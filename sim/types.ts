@@ -1,5 +1,9 @@
 // The simulator's public data types: the ground truth it keeps, in Kismet's own units.
 // simulator.ts re-exports all of them.
+import type { Clock } from '../src/clock.js'
+
+/** Where the eventbus's one-second tick (TIMESTAMP, GPS_LOCATION) is scheduled: real timers, or a test's ManualClock. */
+export type SimTimers = Pick<Clock, 'setTimeout' | 'clearTimeout'>
 
 /** Which real Kismet server to imitate (see test/fixtures/kismet/release-2025-09-R1/README.md). */
 export type SimFlavor = 'master' | 'release-2025-09-R1'
@@ -34,6 +38,8 @@ export interface SimulatorOptions {
   logDisabledAlert?: boolean
   /** kismet.system.server_name (Kismet's default: "Kismet"); several simulators at once tell themselves apart by it. */
   serverName?: string
+  /** Timers of the eventbus's one-second tick (default: real timers, unref'd). Tests pass their ManualClock. */
+  timers?: SimTimers
 }
 
 export interface SimDevice {

@@ -35,3 +35,70 @@ export class AlertDeduper {
     return this.#seen.size
   }
 }
+
+/** Kismet's `alertbacklog` default: it holds its last 50 alerts. */
+export const KISMET_ALERT_BACKLOG = 50
+
+/**
+ * The alerts Kismet still holds, as far as this service knows them: every alert seen (by
+ * poll or by push), the newest KISMET_ALERT_BACKLOG by Kismet's timestamp. A socket that
+ * subscribes to `alerts` gets them first (`alert:snapshot`). A Kismet restart empties
+ * Kismet's backlog, and so this one.
+ */
+export class AlertBacklog {
+  readonly capacity: number
+  readonly #byId = new Map<string, Alert>()
+
+  constructor(capacity = KISMET_ALERT_BACKLOG) {
+    this.capacity = capacity
+  }
+
+  keep(alert: Alert): void {
+    if (this.#byId.has(alert.id)) return
+    this.#byId.set(alert.id, alert)
+    if (this.#byId.size <= this.capacity) return
+    let oldest: Alert | undefined
+    for (const candidate of this.#byId.values()) if (oldest === undefined || candidate.timestamp < oldest.timestamp) oldest = candidate
+    if (oldest) this.#byId.delete(oldest.id)
+  }
+
+  clear(): void {
+    this.#byId.clear()
+  }
+
+  /** Oldest first. */
+  list(): Alert[] {
+    return [...this.#byId.values()].sort((a, b) => a.timestamp - b.timestamp)
+  }
+
+  get size(): number {
+    return this.#byId.size
+  }
+}
+
+/**
+ * Where every alert enters a pipeline, polled or pushed: kept in the backlog, and emitted
+ * (`emit`) the first time its id is seen. So an alert that comes by push and again by poll,
+ * in either order, or twice across a reconnect, goes out once.
+ */
+export class AlertIntake {
+  readonly deduper: AlertDeduper
+  readonly backlog: AlertBacklog
+  readonly #emit: (alert: Alert) => void
+
+  constructor(options: { deduper: AlertDeduper; backlog: AlertBacklog; emit: (alert: Alert) => void }) {
+    this.deduper = options.deduper
+    this.backlog = options.backlog
+    this.#emit = options.emit
+  }
+
+  take(alert: Alert): void {
+    this.backlog.keep(alert)
+    if (this.deduper.accept(alert)) this.#emit(alert)
+  }
+
+  /** Kismet restarted (or another server answers): the alerts it held are gone. */
+  kismetRestarted(): void {
+    this.backlog.clear()
+  }
+}

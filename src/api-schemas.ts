@@ -6,6 +6,8 @@ import { MAX_WATCH_ENTRIES, WatchEntryInputSchema } from './watchlist/entries.js
 import { KISMET_ERROR_KINDS } from './kismet/errors.js'
 import { ERROR_CODES, EVENT_TYPES } from './events.js'
 import { REFUSAL_REASONS } from './realtime/refusals.js'
+import { EVENTBUS_STATES } from './kismet/eventbus.js'
+import { EVENTBUS_TOPICS } from './kismet/wire.js'
 
 export const REST_ERROR_CODES = [
   'BAD_REQUEST',
@@ -36,6 +38,16 @@ const countsOf = (keys: readonly string[]) => Type.Object(Object.fromEntries(key
 
 const RoomCountsSchema = countsOf(TOPICS)
 
+export const EventbusStateSchema = Type.Union(EVENTBUS_STATES.map((s) => Type.Literal(s)), {
+  description: 'connected: pushes arrive; connecting; reconnecting or refused: polling alone; disabled: not used (KISMET_EVENTBUS=off)',
+})
+
+const EventbusStatusSchema = Type.Object({
+  state: EventbusStateSchema,
+  since: Type.Number({ description: 'epoch ms when this state began' }),
+  pollIntervalMs: Type.Integer({ minimum: 0, description: 'the poll interval now: POLL_INTERVAL_EVENTBUS_MS while connected, else POLL_INTERVAL_MS' }),
+})
+
 const SensorStatusSchema = Type.Object({
   name: Type.String({ description: 'the configured sensor name' }),
   url: Type.String({ description: 'where its Kismet is (no credentials)' }),
@@ -47,6 +59,7 @@ const SensorStatusSchema = Type.Object({
   version: Type.Optional(Type.String()),
   serverUuid: Type.Optional(Type.String({ description: "Kismet's server UUID" })),
   startedAt: Type.Optional(Type.Number({ description: 'epoch ms when this Kismet started' })),
+  eventbus: EventbusStatusSchema,
 })
 export type SensorStatus = Static<typeof SensorStatusSchema>
 
@@ -97,6 +110,19 @@ const kismetCounters = {
   malformedRecords: Type.Integer({ minimum: 0 }),
 }
 
+const EventbusCountersSchema = Type.Object({
+  state: EventbusStateSchema,
+  frames: countsOf(EVENTBUS_TOPICS),
+  malformedFrames: Type.Integer({ minimum: 0 }),
+  bytesReceived: Type.Integer({ minimum: 0 }),
+  connects: Type.Integer({ minimum: 0, description: 'upgrades Kismet accepted' }),
+  reconnects: Type.Integer({ minimum: 0, description: 'connection attempts after the first' }),
+  fallbacks: Type.Integer({ minimum: 0, description: 'times the sensor went back to polling alone (refused, lost, stalled)' }),
+  stalls: Type.Integer({ minimum: 0, description: 'connections given up for want of TIMESTAMP' }),
+  refusals: Type.Integer({ minimum: 0, description: 'upgrades answered with an HTTP status' }),
+})
+export type EventbusCounters = Static<typeof EventbusCountersSchema>
+
 export const StatsResponseSchema = Type.Object({
   success: Type.Literal(true),
   data: Type.Object({
@@ -113,7 +139,7 @@ export const StatsResponseSchema = Type.Object({
       ),
     }),
     kismet: Type.Object(kismetCounters, { description: 'every sensor added up (state: the least ready; lastPollMs: the longest)' }),
-    sensors: Type.Array(Type.Object({ name: Type.String(), ...kismetCounters })),
+    sensors: Type.Array(Type.Object({ name: Type.String(), ...kismetCounters, eventbus: EventbusCountersSchema })),
     events: Type.Object({
       totalEmitted: Type.Integer({ minimum: 0 }),
       byType: countsOf(Object.keys(EVENT_TYPES)),

@@ -1,6 +1,7 @@
 // Configuration (SPEC section 2): one TypeBox schema that @fastify/env validates and that
 // types `app.config`, plus the one-line explanation printed when a value is bad.
 import { Type, type Static } from '@sinclair/typebox'
+import { EVENTBUS_MODES } from './kismet/eventbus.js'
 
 const positiveMs = (defaultValue: number, what: string) =>
   Type.Integer({ minimum: 1, default: defaultValue, description: `${what}: a whole number of milliseconds, 1 or more` })
@@ -27,6 +28,15 @@ export const ConfigSchema = Type.Object({
     { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' },
   ),
   POLL_INTERVAL_MS: Type.Integer({ minimum: 100, default: 2000, description: 'a whole number of milliseconds, 100 or more' }),
+  KISMET_EVENTBUS: Type.Union(
+    EVENTBUS_MODES.map((m) => Type.Literal(m)),
+    { default: 'auto', description: "auto (use Kismet's eventbus where it is offered), on (expect it: a refusal is an error) or off (polling alone)" },
+  ),
+  POLL_INTERVAL_EVENTBUS_MS: Type.Integer({
+    minimum: 100,
+    default: 15000,
+    description: 'a whole number of milliseconds, 100 or more (the poll interval while the eventbus is healthy)',
+  }),
   HEARTBEAT_INTERVAL_MS: positiveMs(30000, 'heartbeat period'),
   RETRY_DELAY_MS: positiveMs(5000, 'first reconnection delay'),
   MAX_RETRIES: Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'a whole number from 1 to 20' }),

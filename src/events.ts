@@ -109,6 +109,10 @@ export type DeviceSnapshotData = Static<typeof DeviceSnapshotDataSchema>
 export const AlertNewDataSchema = Type.Object({ alert: AlertSchema })
 export type AlertNewData = Static<typeof AlertNewDataSchema>
 
+/** What a socket that subscribes to `alerts` gets first, per sensor: the alerts Kismet still holds (its backlog, 50 by default), oldest first. */
+export const AlertSnapshotDataSchema = Type.Object({ alerts: Type.Array(AlertSchema) })
+export type AlertSnapshotData = Static<typeof AlertSnapshotDataSchema>
+
 export const ScanStatusDataSchema = Type.Object({
   scanning: Type.Boolean(),
   devicesFound: Type.Integer({ minimum: 0 }),
@@ -183,6 +187,7 @@ export const EVENT_TYPES = {
   'signal:update': { room: 'devices', data: SignalUpdateDataSchema },
   'device:snapshot': { room: 'devices', data: DeviceSnapshotDataSchema },
   'alert:new': { room: 'alerts', data: AlertNewDataSchema },
+  'alert:snapshot': { room: 'alerts', data: AlertSnapshotDataSchema },
   'scan:status': { room: 'scan', data: ScanStatusDataSchema },
   'system:status': { room: 'system', data: SystemStatusDataSchema },
   'server:shutdown': { room: null, data: ServerShutdownDataSchema },
@@ -195,6 +200,7 @@ export interface EventDataMap {
   'signal:update': SignalUpdateData
   'device:snapshot': DeviceSnapshotData
   'alert:new': AlertNewData
+  'alert:snapshot': AlertSnapshotData
   'scan:status': ScanStatusData
   'system:status': SystemStatusData
   'server:shutdown': ServerShutdownData

@@ -3,8 +3,11 @@
 // changed since the previous cycle (Kismet's clock, with overlap), alerts since the last
 // one seen, datasources and system status. Failures move it through backoff, 401s into
 // auth_failed; a Kismet restart (new start time) or a return from an outage resyncs.
+// With the eventbus healthy the loop may run less often (setPollInterval): the polls stay
+// the ground truth for updates, signal, expiry and resync, and the backfill of whatever the
+// eventbus missed (requestCycle when it goes away).
 import type { Clock, TimerHandle } from './clock.js'
-import type { AlertDeduper } from './alerts.js'
+import type { AlertIntake } from './alerts.js'
 import { backoffDelay } from './backoff.js'
 import type { ConnectionState, KismetLink, Location, SystemStatusData, WifiDevice } from './events.js'
 import { isKismetError, type KismetError } from './kismet/errors.js'
@@ -24,6 +27,8 @@ export interface KismetSource {
   devicesSeenWithin(seconds: number, nowSec: number): Promise<DeviceBatch>
   alertsSince(sinceSec: number): Promise<AlertBatch>
   datasources(): Promise<KismetDatasource[]>
+  /** One source by UUID (an eventbus DATASOURCE_* frame names it). */
+  datasource(uuid: string): Promise<KismetDatasource>
 }
 
 export interface PollerLog {
@@ -54,7 +59,8 @@ export interface PollerOptions {
   kismet: KismetSource
   tracker: DeviceTracker
   throttle: EventThrottle
-  alerts: AlertDeduper
+  /** Every alert read goes here (de-duplication with the pushed ones, the backlog). */
+  alerts: AlertIntake
   stats: SensorStats
   clock: Clock
   log: PollerLog
@@ -63,8 +69,14 @@ export interface PollerOptions {
   clients: () => number
 }
 
-/** Seconds subtracted from the previous cycle's server time: `/devices/last-time` is strict `>` on whole seconds. */
-export const DEVICE_QUERY_OVERLAP_S = 2
+/**
+ * Seconds subtracted from the previous cycle's server time: `/devices/last-time` is strict
+ * `>` on whole seconds, so a device heard later in the second the previous cycle read has
+ * last_time equal to that second, and `> second - 1` is what finds it. No more: every
+ * second of overlap re-reads every device heard in it, which with thousands of active
+ * devices is most of the answer.
+ */
+export const DEVICE_QUERY_OVERLAP_S = 1
 
 export type StateListener = (state: ConnectionState, previous: ConnectionState) => void
 
@@ -92,6 +104,18 @@ export class Poller {
   #lastPollAt: number | undefined
   #authFailureLogged = false
   #outageLogged = false
+  /** The delay between cycles now: POLL_INTERVAL_MS, or the eventbus interval while pushes are trusted. */
+  #intervalMs: number
+  /** A cycle was asked for while one was running: the next one starts when it ends. */
+  #cycleWanted = false
+  /** Kismet's datasources as last read, and for each the number of the read that brought it (see refreshSource). */
+  #sources: KismetDatasource[] = []
+  #sourceRead = new Map<string, number>()
+  #sourceReads = 0
+  readonly #sourceRefreshes = new Map<string, Promise<void>>()
+  readonly #sourceRefreshAgain = new Set<string>()
+  /** Keys the eventbus announced while a cycle runs (see #cycle: a resync must not remove them). */
+  readonly #announced = new Set<string>()
   readonly #stateListeners = new Set<StateListener>()
 
   /** How log lines name this Kismet beside its URL: by sensor name, unless it is the only, default one. */
@@ -100,8 +124,8 @@ export class Poller {
   constructor(options: PollerOptions) {
     this.#o = options
     this.#state = options.settings.enabled ? 'connecting' : 'disabled'
-    const { sensor } = options.settings
-    this.#named = sensor === 'default' ? '' : ` "${sensor}"`
+    this.#intervalMs = options.settings.pollIntervalMs
+    this.#named = namedInLogs(options.settings.sensor)
   }
 
   get state(): ConnectionState {
@@ -150,6 +174,104 @@ export class Poller {
     this.#cycleTimer = undefined
     this.#heartbeatTimer = undefined
     await this.#inFlight
+  }
+
+  /** Resolves when no cycle is running (now, or when the one running ends). */
+  idle(): Promise<void> {
+    return this.#inFlight ?? Promise.resolve()
+  }
+
+  /** The delay between cycles now. */
+  get pollIntervalMs(): number {
+    return this.#intervalMs
+  }
+
+  /** The delay between cycles from the next one on (the current wait is not changed; see requestCycle). */
+  setPollInterval(ms: number): void {
+    this.#intervalMs = ms
+  }
+
+  /**
+   * One cycle as soon as possible: now, or right after the one running. Not while Kismet
+   * is failing: the backoff delay stands (a flapping eventbus must not hammer a Kismet that
+   * is down).
+   */
+  requestCycle(): void {
+    if (this.#stopped || !this.#o.settings.enabled) return
+    if (this.#state === 'backoff' || this.#state === 'auth_failed') return
+    if (this.#inFlight) {
+      this.#cycleWanted = true
+      return
+    }
+    this.#scheduleCycle(0)
+  }
+
+  /**
+   * A device the eventbus announced as just created: `new` at once, through the tracker
+   * (nothing when a poll was first). The polls own what follows.
+   */
+  announce(device: WifiDevice): void {
+    const event = this.#o.tracker.add(device)
+    if (!event) return
+    if (this.#running) this.#announced.add(device.key)
+    this.#o.throttle.device(event)
+  }
+
+  /**
+   * Reads one source again (an eventbus DATASOURCE_* frame) and publishes scan:status.
+   * Reads may overlap with a cycle's: for each source, the answer of the later request wins.
+   * One read per source at a time: frames that come meanwhile ask for one more read after it
+   * (a flapping source costs Kismet two requests, not one per frame). A source Kismet does
+   * not know (any more) is left to the next cycle's full list.
+   */
+  async refreshSource(uuid: string): Promise<void> {
+    if (!this.#o.settings.enabled) return
+    const running = this.#sourceRefreshes.get(uuid)
+    if (running) {
+      this.#sourceRefreshAgain.add(uuid)
+      return running
+    }
+    const refresh = (async () => {
+      do {
+        this.#sourceRefreshAgain.delete(uuid)
+        await this.#readSource(uuid)
+      } while (this.#sourceRefreshAgain.has(uuid))
+    })().finally(() => this.#sourceRefreshes.delete(uuid))
+    this.#sourceRefreshes.set(uuid, refresh)
+    return refresh
+  }
+
+  async #readSource(uuid: string): Promise<void> {
+    const read = ++this.#sourceReads
+    let source: KismetDatasource
+    try {
+      source = await this.#o.kismet.datasource(uuid)
+    } catch (error) {
+      if (isKismetError(error)) this.#o.stats.kismetErrors[error.kind] += 1
+      this.#o.log.debug({ err: error, uuid }, 'datasource refresh failed; the next cycle reads every source')
+      this.requestCycle()
+      return
+    }
+    if ((this.#sourceRead.get(uuid) ?? 0) > read) return
+    this.#sourceRead.set(uuid, read)
+    const at = this.#sources.findIndex((known) => known['kismet.datasource.uuid'] === uuid)
+    this.#sources = at < 0 ? [...this.#sources, source] : this.#sources.map((known, i) => (i === at ? source : known))
+    this.#o.throttle.scanStatus(deriveScanStatus(this.#sources, this.#o.tracker.size))
+  }
+
+  /** Applies a cycle's full source list, but keeps a source read again since that list was asked for. */
+  #applySources(sources: KismetDatasource[], read: number): void {
+    const uuidOf = (source: KismetDatasource) => source['kismet.datasource.uuid']
+    const fresher = new Map<string, { source: KismetDatasource; read: number }>()
+    for (const known of this.#sources) {
+      const knownRead = this.#sourceRead.get(uuidOf(known)) ?? 0
+      if (knownRead > read) fresher.set(uuidOf(known), { source: known, read: knownRead })
+    }
+    const merged = sources.map((source) => fresher.get(uuidOf(source))?.source ?? source)
+    const listed = new Set(sources.map(uuidOf))
+    for (const [uuid, { source }] of fresher) if (!listed.has(uuid)) merged.push(source)
+    this.#sources = merged
+    this.#sourceRead = new Map(merged.map((source) => [uuidOf(source), fresher.get(uuidOf(source))?.read ?? read]))
   }
 
   /** Starts a full resync now (devices, alerts, status). Throws when Kismet is disabled. */
@@ -216,7 +338,8 @@ export class Poller {
     if (!this.#o.settings.enabled || this.#running) return
     this.#running = true
     const startedAt = this.#o.clock.now()
-    let nextDelay = this.#o.settings.pollIntervalMs
+    let nextDelay = this.#intervalMs
+    let failed = false
     try {
       const status = await this.#o.kismet.systemStatus()
       const serverNowSec = status['kismet.system.timestamp.sec']
@@ -236,6 +359,8 @@ export class Poller {
         // backlog again (50 by default); the ids already sent are dropped by the deduper.
         this.#lastAlertSec = 0
       }
+      // A new Kismet process (or another server) holds none of the alerts held before.
+      if (restarted || otherServer) this.#o.alerts.kismetRestarted()
       // A restarted Kismet (same key space) starts with an empty table and hears its devices
       // again over the next seconds and minutes: a device it has not heard yet has not left.
       // Until a resync completes, those stay until DEVICE_TTL_S after they were last heard,
@@ -253,6 +378,7 @@ export class Poller {
         ? await this.#o.kismet.devicesSeenWithin(this.#o.settings.deviceTtlS, serverNowSec)
         : await this.#o.kismet.devicesSince(this.#lastDeviceQuerySec! - DEVICE_QUERY_OVERLAP_S)
       const alerts = await this.#o.kismet.alertsSince(this.#lastAlertSec)
+      const sourcesRead = ++this.#sourceReads
       const sources = await this.#o.kismet.datasources()
 
       // Everything fetched: only now does the cycle change state, so a failure above
@@ -261,17 +387,21 @@ export class Poller {
       this.#resyncWanted = false
       this.#o.stats.malformedRecords += batch.malformed + alerts.malformed
       const serverNowMs = serverNowSec * 1000
-      const keepUnlisted = this.#restartPending ? (device: WifiDevice) => device.lastSeen <= serverNowMs : undefined
+      // A device the eventbus announced while this cycle ran may have been created after
+      // Kismet wrote the list: it has not left.
+      const announced = this.#announced
+      const keepUnlisted = this.#restartPending
+        ? (device: WifiDevice) => device.lastSeen <= serverNowMs || announced.has(device.key)
+        : (device: WifiDevice) => announced.has(device.key)
       const changes = resync ? this.#o.tracker.resync(batch.devices, keepUnlisted) : this.#o.tracker.ingest(batch.devices)
       if (resync) this.#restartPending = false
       const expired = this.#o.tracker.expire(serverNowMs)
       for (const event of changes) this.#o.throttle.device(event)
       for (const event of expired) this.#o.throttle.device(event)
-      for (const alert of alerts.alerts) {
-        if (this.#o.alerts.accept(alert)) this.#o.throttle.alert(alert)
-      }
+      for (const alert of alerts.alerts) this.#o.alerts.take(alert)
       this.#lastAlertSec = Math.max(this.#lastAlertSec, alerts.latestTimestamp)
-      this.#o.throttle.scanStatus(deriveScanStatus(sources, this.#o.tracker.size))
+      this.#applySources(sources, sourcesRead)
+      this.#o.throttle.scanStatus(deriveScanStatus(this.#sources, this.#o.tracker.size))
 
       this.#lastPollAt = this.#o.clock.now()
       this.#o.stats.lastPollMs = this.#lastPollAt - startedAt
@@ -292,11 +422,15 @@ export class Poller {
     } catch (error) {
       // A cycle aborted by stop() is no Kismet failure: nothing to log or publish.
       if (!this.#stopped) nextDelay = this.#fail(error)
+      failed = true
     } finally {
+      this.#announced.clear()
       this.#o.stats.polls += 1
       this.#running = false
       this.#publishSystemStatus()
-      this.#scheduleCycle(nextDelay)
+      const wanted = this.#cycleWanted && !failed
+      this.#cycleWanted = false
+      this.#scheduleCycle(wanted ? 0 : nextDelay)
     }
   }
 
@@ -389,6 +523,11 @@ export class Poller {
       ...(this.#sensor && { sensor: { ...this.#sensor, ...(this.#position && { position: this.#position }) } }),
     }
   }
+}
+
+/** How log lines name a sensor beside its URL: by name, unless it is the only, default one. */
+export function namedInLogs(sensor: string): string {
+  return sensor === 'default' ? '' : ` "${sensor}"`
 }
 
 /** Kismet reports its RSS in kB; battery only means something on battery power. */

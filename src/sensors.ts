@@ -1,7 +1,7 @@
 // The sensors this process reads: one pipeline each, by configured name, in configuration
 // order. What the Socket.IO layer, REST and metrics ask about sensors they ask here.
-import type { SensorStatus } from './api-schemas.js'
-import type { ConnectionState, SystemStatusData, WifiDevice } from './events.js'
+import type { EventbusCounters, SensorStatus } from './api-schemas.js'
+import type { Alert, ConnectionState, SystemStatusData, WifiDevice } from './events.js'
 import { KISMET_ERROR_KINDS, type KismetErrorKind } from './kismet/errors.js'
 import type { Pipeline } from './pipeline.js'
 import type { SensorDirectory } from './realtime/realtime.js'
@@ -51,6 +51,10 @@ export class Sensors implements SensorDirectory {
     return this.#byName.get(name)?.poller.systemStatus()
   }
 
+  alertsOf(name: string): readonly Alert[] {
+    return this.#byName.get(name)?.alertBacklog.list() ?? []
+  }
+
   /** The least ready sensor's state ('connected' only when every sensor is; 'disabled' when all are). */
   get state(): ConnectionState {
     let worst: ConnectionState = 'disabled'
@@ -95,6 +99,23 @@ export function sensorStatus(pipeline: Pipeline): SensorStatus {
     ...(link.version !== undefined && { version: link.version }),
     ...(link.serverUuid !== undefined && { serverUuid: link.serverUuid }),
     ...(link.startedAt !== undefined && { startedAt: link.startedAt }),
+    eventbus: { state: pipeline.eventbus.state, since: pipeline.eventbus.since, pollIntervalMs: pipeline.poller.pollIntervalMs },
+  }
+}
+
+/** One sensor's eventbus counters as /stats shows them. */
+export function eventbusCounters(pipeline: Pipeline): EventbusCounters {
+  const stats = pipeline.eventbusStats
+  return {
+    state: pipeline.eventbus.state,
+    frames: { ...stats.frames },
+    malformedFrames: stats.malformedFrames,
+    bytesReceived: stats.bytesReceived,
+    connects: stats.connects,
+    reconnects: stats.reconnects,
+    fallbacks: stats.fallbacks,
+    stalls: stats.stalls,
+    refusals: stats.refusals,
   }
 }
 

@@ -119,6 +119,18 @@ export class DeviceTracker {
     return events
   }
 
+  /**
+   * A device Kismet announced as just created (eventbus NEW_DEVICE): `new` when the table
+   * does not have it, else nothing. A poll that was first has the fuller record, and the
+   * polls own everything that follows: a push never updates a device.
+   */
+  add(device: WifiDevice): TrackerEvent | undefined {
+    if (this.#devices.has(device.key)) return undefined
+    const events: TrackerEvent[] = []
+    this.#upsert(device, events)
+    return events[0]
+  }
+
   /** Removes the devices with lastSeen < nowMs - ttlMs, oldest first. */
   expire(nowMs: number): TrackerEvent[] {
     const cutoff = nowMs - this.ttlMs

@@ -45,6 +45,7 @@ export default fp(
             scanMs: config.THROTTLE_SCAN_MS,
             systemMs: config.THROTTLE_SYSTEM_MS,
           },
+          eventbus: { mode: config.KISMET_EVENTBUS, pollIntervalMs: config.POLL_INTERVAL_EVENTBUS_MS },
         },
         clock,
         log: app.log.child({ module: 'poller', sensor: sensor.name }),

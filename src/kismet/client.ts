@@ -6,7 +6,7 @@
 import type { Alert, WifiDevice } from '../events.js'
 import { isMappingError, toAlert, toDatasource, toSystemStatus, toWifiDevice } from './mapping.js'
 import { KismetTransport, type KismetTransportOptions } from './transport.js'
-import { DATASOURCE_FIELDS, DEVICE_FIELDS, STATUS_FIELDS, type KismetDatasource, type KismetSystemStatus } from './wire.js'
+import { DATASOURCE_FIELDS, DEVICE_FIELDS, KISMET_UUID, STATUS_FIELDS, type KismetDatasource, type KismetSystemStatus } from './wire.js'
 
 export type { ResponseInfo } from './transport.js'
 export { DEFAULT_MAX_RESPONSE_BYTES } from './transport.js'
@@ -162,6 +162,23 @@ export class KismetClient {
         throw error
       }
     })
+  }
+
+  /**
+   * POST /datasource/by-uuid/{uuid}/source.json with DATASOURCE_FIELDS: one source (an
+   * eventbus DATASOURCE_* frame names only the UUID). Kismet answers an unknown UUID with a
+   * 500 (`ERROR: no such datasource`): a KismetError 'http'.
+   */
+  async datasource(uuid: string): Promise<KismetDatasource> {
+    if (!KISMET_UUID.test(uuid)) throw new TypeError('KismetClient.datasource: not a UUID')
+    const path = `/datasource/by-uuid/${uuid}/source.json`
+    const value = await this.transport.json('POST', path, { fields: DATASOURCE_FIELDS })
+    try {
+      return toDatasource(value)
+    } catch (error) {
+      if (isMappingError(error)) throw this.transport.badBody(path, error.message)
+      throw error
+    }
   }
 
   /** Aborts in-flight requests and closes idle connections; later calls fail with 'unreachable'. */

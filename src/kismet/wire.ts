@@ -146,3 +146,58 @@ export interface KismetAlertRecord {
   'kismet.alert.phy_id': number
   'kismet.alert.location'?: KismetLocation
 }
+
+/** What the alert handling reads (src/kismet/mapping.ts toAlert): the ALERT subscription's `fields`. */
+export const ALERT_FIELDS = [
+  'kismet.alert.hash',
+  'kismet.alert.header',
+  'kismet.alert.class',
+  'kismet.alert.severity',
+  'kismet.alert.timestamp',
+  'kismet.alert.text',
+  'kismet.alert.device_key',
+  'kismet.alert.transmitter_mac',
+  'kismet.alert.source_mac',
+] as const satisfies readonly FieldSpec[]
+
+/** The part of Kismet's location triplet the sensor's position needs (mapping.ts toLocation). */
+export const GPS_FIELDS = [
+  'kismet.common.location.geopoint',
+  'kismet.common.location.alt',
+  'kismet.common.location.fix',
+] as const satisfies readonly FieldSpec[]
+
+// ---------------------------------------------------------------------------------------
+// The eventbus websocket (KISMET-API.md 5.1, fixtures eventbus/*.json): text JSON commands
+// `{"SUBSCRIBE": topic, "fields"?: [...]}` one per topic (a repeated one replaces the
+// previous), no acknowledgement; every frame is a JSON object keyed by its topic.
+
+export const EVENTBUS_PATH = '/eventbus/events.ws'
+
+/** The datasource topics: each frame carries only the source's UUID string. */
+export const DATASOURCE_TOPICS = ['DATASOURCE_OPENED', 'DATASOURCE_CLOSED', 'DATASOURCE_ERROR', 'DATASOURCE_PAUSED', 'DATASOURCE_RESUMED'] as const
+export type DatasourceTopic = (typeof DATASOURCE_TOPICS)[number]
+
+export const EVENTBUS_TOPICS = ['TIMESTAMP', 'ALERT', 'NEW_DEVICE', ...DATASOURCE_TOPICS, 'GPS_LOCATION'] as const
+export type EventbusTopic = (typeof EVENTBUS_TOPICS)[number]
+
+export interface EventbusSubscribe {
+  SUBSCRIBE: EventbusTopic
+  fields?: readonly FieldSpec[]
+}
+
+/**
+ * What this service subscribes to, with `fields` where they cut bytes: a NEW_DEVICE record
+ * is about 10 kB in full and 0.5 kB with DEVICE_FIELDS. TIMESTAMP is small already, and the
+ * datasource payloads are bare UUID strings (`fields` would turn them into zeros).
+ */
+export const EVENTBUS_SUBSCRIPTIONS: readonly EventbusSubscribe[] = [
+  { SUBSCRIBE: 'TIMESTAMP' },
+  { SUBSCRIBE: 'ALERT', fields: ALERT_FIELDS },
+  { SUBSCRIBE: 'NEW_DEVICE', fields: DEVICE_FIELDS },
+  ...DATASOURCE_TOPICS.map((topic): EventbusSubscribe => ({ SUBSCRIBE: topic })),
+  { SUBSCRIBE: 'GPS_LOCATION', fields: GPS_FIELDS },
+]
+
+/** A UUID as Kismet prints it (datasource and GPS UUIDs). */
+export const KISMET_UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/

@@ -1,6 +1,7 @@
 // Routes envelopes from the internal channel to Socket.IO rooms, and gives a socket that
 // newly joins a topic what it needs first: the device table as `device:snapshot` chunks,
-// the latest scan status, and a system status made now (current figures, one per sensor).
+// the alerts Kismet still holds as `alert:snapshot`, the latest scan status, and a system
+// status made now (current figures, one per sensor).
 //
 // Sockets that asked for batched delivery sit in the batch room of the topics they take
 // batched (rooms.ts): its envelopes are gathered and sent as one `events` packet, in order. One packet per envelope is what bounds
@@ -21,6 +22,7 @@ import {
   BATCH_INTERVAL_MS,
   EVENT_TYPES,
   MAX_BATCH_ENVELOPES,
+  type Alert,
   type AnyEnvelope,
   type Envelope,
   type EventDataMap,
@@ -49,6 +51,8 @@ export interface BroadcasterDeps {
   sensorNames: () => string[]
   /** Counts judgements of devices by filters. */
   onFilterEvaluations: (count: number) => void
+  /** The alerts a sensor's Kismet still holds, oldest first. */
+  alerts: (sensor: string) => readonly Alert[]
   /** How many sensors there are: with one, nobody is in a per-sensor room (subscriptions naming it are plain). */
   sensorCount: () => number
   /** Timers for batched delivery. */
@@ -246,6 +250,7 @@ export class Broadcaster {
   welcome(socket: RealtimeSocket, topic: Topic, sensors: string[], filter?: string): void {
     for (const sensor of sensors) {
       if (topic === 'devices') this.sendSnapshot(socket, sensor, filter)
+      if (topic === 'alerts') socket.emit('event', this.#d.factory.create('alert:snapshot', { alerts: [...this.#d.alerts(sensor)] }, sensor))
       // A fresh envelope, not the old one: ids must keep increasing at this client.
       const scan = this.#lastScan.get(sensor)
       if (topic === 'scan' && scan) this.#sendCopy(socket, 'scan:status', scan.data, sensor)

@@ -4,7 +4,7 @@
 // plugins/app/socketio.ts creates the server and hands it here.
 import type { Clock } from '../clock.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
-import { TOPICS, type ConnectionState, type SystemStatusData, type WifiDevice } from '../events.js'
+import { TOPICS, type Alert, type ConnectionState, type SystemStatusData, type WifiDevice } from '../events.js'
 import type { ServiceStats } from '../stats.js'
 import { Broadcaster } from './broadcaster.js'
 import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientLimits } from './client-handlers.js'
@@ -58,6 +58,8 @@ export interface SensorDirectory {
   systemStatusOf(name: string): SystemStatusData | undefined
   /** One device as clients were last told it (what a filter judges after a signal:update). */
   deviceOf(name: string, key: string): WifiDevice | undefined
+  /** The alerts a sensor's Kismet still holds, oldest first. */
+  alertsOf(name: string): readonly Alert[]
 }
 
 export interface Realtime {
@@ -79,6 +81,7 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
     systemStatus: (sensor) => options.sensors.systemStatusOf(sensor),
     device: (sensor, key) => options.sensors.deviceOf(sensor, key),
     sensorNames: () => options.sensors.names(),
+    alerts: (sensor) => options.sensors.alertsOf(sensor),
     sensorCount: () => options.sensors.names().length,
     onFilterEvaluations: (count) => (stats.filterEvaluations += count),
     recoveryWindowMs: options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,

@@ -28,6 +28,8 @@ t.test('every variable has its documented default', async (t) => {
       CORS_ORIGIN: '*',
       LOG_LEVEL: 'info',
       POLL_INTERVAL_MS: 2000,
+      KISMET_EVENTBUS: 'auto',
+      POLL_INTERVAL_EVENTBUS_MS: 15000,
       HEARTBEAT_INTERVAL_MS: 30000,
       RETRY_DELAY_MS: 5000,
       MAX_RETRIES: 5,
@@ -73,6 +75,8 @@ const badValues: Array<[string, string, RegExp]> = [
   ['THROTTLE_SIGNAL_MS', 'fast', /THROTTLE_SIGNAL_MS="fast" is invalid/],
   ['HISTORY_WINDOW_S', '-1', /HISTORY_WINDOW_S="-1" is invalid: expected a whole number of seconds from 0 \(no history\) to 3600/],
   ['HISTORY_STEP_S', '0', /HISTORY_STEP_S="0" is invalid: expected a whole number of seconds from 1 to 600/],
+  ['KISMET_EVENTBUS', 'yes', /KISMET_EVENTBUS="yes" is invalid: expected auto \(use Kismet's eventbus where it is offered\), on .* or off/],
+  ['POLL_INTERVAL_EVENTBUS_MS', '50', /POLL_INTERVAL_EVENTBUS_MS="50" is invalid: expected a whole number of milliseconds, 100 or more/],
 ]
 
 for (const [name, value, expected] of badValues) {

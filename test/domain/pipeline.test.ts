@@ -2,17 +2,13 @@
 // port) and a ManualClock: what one sensor's pipeline publishes, and the shutdown order.
 import t from 'tap'
 import { ManualClock } from '../../src/clock.js'
-import { EnvelopeFactory } from '../../src/envelope.js'
-import type { AnyEnvelope, WifiDevice } from '../../src/events.js'
+import type { WifiDevice } from '../../src/events.js'
 import type { AlertBatch, DeviceBatch } from '../../src/kismet/client.js'
 import type { KismetDatasource, KismetSystemStatus } from '../../src/kismet/wire.js'
-import { createPipeline, shutDown } from '../../src/pipeline.js'
+import { shutDown } from '../../src/pipeline.js'
 import type { KismetSource } from '../../src/poller.js'
-import { ServiceStats } from '../../src/stats.js'
 import { makeDevice, T0 } from '../support/devices.js'
-
-const HOUR = 3_600_000
-const silent = { debug() {}, info() {}, warn() {}, error() {} }
+import { injectedPipeline, statusAt } from '../support/injected-kismet.js'
 
 /** A Kismet that answers from a list the test sets, on the test's clock. */
 class ListKismet implements KismetSource {
@@ -20,18 +16,7 @@ class ListKismet implements KismetSource {
   closed = false
   constructor(readonly clock: ManualClock) {}
   async systemStatus(): Promise<KismetSystemStatus> {
-    return {
-      'kismet.system.version': '2025.09.0-test',
-      'kismet.system.git': 'test',
-      'kismet.system.timestamp.sec': Math.floor(this.clock.now() / 1000),
-      'kismet.system.timestamp.usec': 0,
-      'kismet.system.timestamp.start_sec': Math.floor(T0 / 1000) - 3600,
-      'kismet.system.devices.count': this.devices.length,
-      'kismet.system.memory.rss': 0,
-      'kismet.system.battery.percentage': 0,
-      'kismet.system.battery.ac': 1,
-      'kismet.server.uuid': '8574AA6C-E8F9-11F1-8C99-4B49534D4554',
-    }
+    return statusAt(this.clock, this.devices.length)
   }
   async serverTime(): Promise<number> {
     return this.clock.now()
@@ -48,6 +33,9 @@ class ListKismet implements KismetSource {
   async datasources(): Promise<KismetDatasource[]> {
     return []
   }
+  async datasource(): Promise<KismetDatasource> {
+    throw new Error('no datasource in this Kismet')
+  }
   close(): void {
     this.closed = true
   }
@@ -55,25 +43,8 @@ class ListKismet implements KismetSource {
 
 function setup() {
   const clock = new ManualClock(T0)
-  const stats = new ServiceStats()
   const kismet = new ListKismet(clock)
-  const published: AnyEnvelope[] = []
-  const pipeline = createPipeline({
-    name: 'default',
-    settings: {
-      kismet: { baseUrl: 'http://kismet.invalid:2501', timeoutMs: 1000 },
-      poll: { enabled: true, pollIntervalMs: HOUR, heartbeatIntervalMs: HOUR, retryDelayMs: HOUR, maxRetries: 5, deviceTtlS: 300 },
-      throttle: {},
-    },
-    clock,
-    log: silent,
-    serviceStats: stats,
-    factory: new EnvelopeFactory({ clock, stats }),
-    publish: (envelope) => published.push(envelope),
-    clients: () => 0,
-    kismet,
-  })
-  return { clock, stats, kismet, published, pipeline }
+  return { clock, kismet, ...injectedPipeline(kismet, clock) }
 }
 
 t.test('a cycle that expires 200,000 devices at once publishes every remove', async (t) => {

@@ -51,6 +51,8 @@ t.test('every event and error row of SPEC section 3, from the outside', async (t
     KISMET_API_URL: simUrl,
     KISMET_API_KEY: KEY,
     POLL_INTERVAL_MS: '200',
+    // Updates, signal and removals follow the poll: it must not slow down while the eventbus pushes.
+    POLL_INTERVAL_EVENTBUS_MS: '200',
     // Long enough that the devices kept alive below never lapse on a busy machine (the touches
     // come from this process's timer), short enough to see a silent one removed.
     DEVICE_TTL_S: '10',

@@ -1,6 +1,7 @@
 // What a Socket.IO client knows, rebuilt the way a dashboard would: the device table from
 // `device:snapshot` chunks, then every `device:update` / `signal:update` applied in the order
-// received; alerts as received; the Kismet state from `system:status`. Everything that a
+// received; alerts as received (those of an `alert:snapshot` too: an alert:new for one of
+// them later is a repeat); the Kismet state from `system:status`. Everything that a
 // correct stream can never produce is recorded as an anomaly (an update before its `new`,
 // a second `new`, a `remove` of an unknown device, `changes` that do not lead to the device
 // sent with them, an alert twice, envelope ids that do not increase).
@@ -48,7 +49,7 @@ export class ClientTable {
   readonly states: ConnectionState[] = []
   readonly anomalies: string[] = []
   /** Counts of what was applied, by kind. */
-  readonly counts = { envelopes: 0, snapshots: 0, new: 0, update: 0, remove: 0, signal: 0, alerts: 0, status: 0 }
+  readonly counts = { envelopes: 0, snapshots: 0, new: 0, update: 0, remove: 0, signal: 0, alerts: 0, alertSnapshots: 0, status: 0 }
   snapshotComplete = false
   lastEnvelopeId: string | undefined
   readonly #alertIds = new Set<string>()
@@ -115,6 +116,15 @@ export class ClientTable {
         if (this.#alertIds.has(alert.id)) this.anomalies.push(`alert ${alert.id} received twice`)
         this.#alertIds.add(alert.id)
         this.alerts.push(alert)
+        return
+      }
+      case 'alert:snapshot': {
+        this.counts.alertSnapshots += 1
+        for (const alert of envelope.data.alerts) {
+          if (this.#alertIds.has(alert.id)) continue
+          this.#alertIds.add(alert.id)
+          this.alerts.push(alert)
+        }
         return
       }
       case 'system:status':

@@ -103,7 +103,7 @@ t.test('against the service and a simulated Kismet: snapshot, new device, remova
   const simUrl = await sim.listen()
   t.teardown(() => sim.close())
   const { url } = await startApp(t, {
-    env: testEnv({ KISMET_ENABLED: 'true', KISMET_API_URL: simUrl, KISMET_API_KEY: TEST_API_KEY, POLL_INTERVAL_MS: '100', DEVICE_TTL_S: '2' }),
+    env: testEnv({ KISMET_ENABLED: 'true', KISMET_API_URL: simUrl, KISMET_API_KEY: TEST_API_KEY, POLL_INTERVAL_MS: '100', POLL_INTERVAL_EVENTBUS_MS: '100', DEVICE_TTL_S: '2' }),
   })
 
   const client = runClient(t, [url])

@@ -32,7 +32,7 @@ const samples: { [T in EventType]?: EventDataMap[T] } = {
   'scan:status': { scanning: true, devicesFound: 1, packetsProcessed: 8823, errors: 0 },
   'system:status': { kismet: { state: 'connected', connected: true, retries: 0 }, service: { uptime: 1, clients: 4, memoryRss: 1e8 } },
 }
-const roomOf: Record<string, Topic> = { 'device:update': 'devices', 'signal:update': 'devices', 'alert:new': 'alerts', 'scan:status': 'scan', 'system:status': 'system' }
+const roomOf: Record<string, Topic> = { 'device:update': 'devices', 'signal:update': 'devices', 'alert:new': 'alerts', 'alert:snapshot': 'alerts', 'scan:status': 'scan', 'system:status': 'system' }
 
 t.test('each event type reaches exactly the subscribers of its topic', async (t) => {
   const { url, app } = await startApp(t)
@@ -69,10 +69,12 @@ t.test('ids are unique and increase within the run', async (t) => {
   const { url, app } = await startApp(t)
   const { recorder } = await subscribed(t, url, ['alerts'])
   for (let i = 0; i < 20; i++) publish(app, 'alert:new', { alert: { ...samples['alert:new']!.alert, id: String(i) } })
-  await recorder.until((got) => got.length === 20)
+  // The alert:snapshot the subscription brought first, then the 20.
+  await recorder.until((got) => got.length === 21)
+  t.equal(recorder.envelopes[0]?.type, 'alert:snapshot')
   const sequences = recorder.envelopes.map((e) => Number(e.id.split('-').at(-1)))
   t.same(sequences, [...sequences].sort((a, b) => a - b))
-  t.equal(new Set(recorder.envelopes.map((e) => e.id)).size, 20)
+  t.equal(new Set(recorder.envelopes.map((e) => e.id)).size, 21)
   t.ok(recorder.envelopes.every((e) => e.id.startsWith(`${app.envelopes.runId}-`)))
 })
 

@@ -3,6 +3,7 @@
 // sensor where /stats has it per sensor). Two sensors against simulators, one of them failing,
 // clients that subscribe, err and are refused, so the figures are not all zero.
 import t from 'tap'
+import type { EventbusCounters } from '../../src/api-schemas.js'
 import type { KismetCounters } from '../../src/sensors.js'
 import { startSensors } from '../support/pipeline.js'
 import { createClient, waitFor } from '../support/socket.js'
@@ -102,6 +103,14 @@ t.test('every counter /stats has is in /metrics, with the same value', async (t)
     covered.add(`${prefix}.errors`)
     t.equal(errors, c.errors, `${prefix}.errors = sum of kismet_ws_kismet_errors_total`)
     t.equal(samples.get(key('kismet_ws_kismet_state', { ...labels, state: c.state })), 1, `${prefix}.state = kismet_ws_kismet_state`)
+    const bus = (c as KismetCounters & { eventbus: EventbusCounters }).eventbus
+    for (const [topic, n] of Object.entries(bus.frames)) same(`${prefix}.eventbus.frames.${topic}`, n, key('kismet_ws_eventbus_frames_total', { ...labels, topic }))
+    same(`${prefix}.eventbus.malformedFrames`, bus.malformedFrames, key('kismet_ws_eventbus_malformed_frames_total', labels))
+    same(`${prefix}.eventbus.bytesReceived`, bus.bytesReceived, key('kismet_ws_eventbus_bytes_received_total', labels))
+    for (const [field, metric] of [['connects', 'connects'], ['reconnects', 'reconnects'], ['fallbacks', 'fallbacks'], ['stalls', 'stalls'], ['refusals', 'refusals']] as const) {
+      same(`${prefix}.eventbus.${field}`, bus[field], key(`kismet_ws_eventbus_${metric}_total`, labels))
+    }
+    t.equal(samples.get(key('kismet_ws_eventbus_state', { ...labels, state: bus.state })), 1, `${prefix}.eventbus.state = kismet_ws_eventbus_state`)
   }
   for (const sensor of stats.sensors) perSensor(`sensors[${sensor.name}]`, sensor, { sensor: sensor.name })
   t.equal(stats.sensors.find((s: { name: string }) => s.name === 'south').state, 'backoff', 'south is down')

@@ -4,7 +4,7 @@
 // must match the capture in status, Content-Type, framing, Set-Cookie, and body (bytes for
 // text bodies, key paths and JSON types for JSON; see shapeDifferences).
 import t, { type Test } from 'tap'
-import { KismetSimulator, type SimAlert, type SimDevice } from '../../sim/simulator.js'
+import { KismetSimulator } from '../../sim/simulator.js'
 import {
   FORM,
   fixtureIndex,
@@ -13,6 +13,8 @@ import {
   readCapturedResponse,
   readFixtureJson,
   shapeDifferences,
+  simAlertFromRecord,
+  simDeviceFromRecord,
   type FixtureFlavor,
   type FixtureIndexEntry,
   type RawResponse,
@@ -22,7 +24,6 @@ const API_KEY = '5C5A3F0E9B1D4C2A8E7F6A5B4C3D2E1F'
 const WRONG_KEY = '00000000000000000000000000000000'
 const BASIC = `Basic ${Buffer.from('kismet:kismet').toString('base64')}`
 const BASIC_WRONG = `Basic ${Buffer.from('kismet:wrong').toString('base64')}`
-const ZERO_MAC = '00:00:00:00:00:00'
 
 /** Captured requests to endpoints the simulator does not imitate (not needed by the service). */
 const NOT_SIMULATED = [
@@ -49,57 +50,6 @@ type KismetRecord = Record<string, unknown>
 
 function object(value: unknown): KismetRecord {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as KismetRecord) : {}
-}
-
-/** The ground truth of a captured full device record. */
-export function simDeviceFromRecord(record: KismetRecord): Partial<SimDevice> & { key: string; lastTime: number } {
-  const dot11 = object(record['dot11.device'])
-  const signal = object(record['kismet.device.base.signal'])
-  const beaconed = record['dot11.device'] && dot11['dot11.device.last_beaconed_ssid_record']
-  const probed = dot11['dot11.device.last_probed_ssid_record']
-  const bssid = dot11['dot11.device.last_bssid'] as string
-  return {
-    key: record['kismet.device.base.key'] as string,
-    mac: record['kismet.device.base.macaddr'] as string,
-    phyname: record['kismet.device.base.phyname'] as string,
-    type: record['kismet.device.base.type'] as string,
-    name: record['kismet.device.base.name'] as string,
-    commonname: record['kismet.device.base.commonname'] as string,
-    manuf: record['kismet.device.base.manuf'] as string,
-    channel: record['kismet.device.base.channel'] as string,
-    frequency: record['kismet.device.base.frequency'] as number,
-    crypt: record['kismet.device.base.crypt'] as string,
-    firstTime: record['kismet.device.base.first_time'] as number,
-    lastTime: record['kismet.device.base.last_time'] as number,
-    modTime: record['kismet.device.base.mod_time'] as number,
-    packets: record['kismet.device.base.packets.total'] as number,
-    dataBytes: record['kismet.device.base.datasize'] as number,
-    signal: (signal['kismet.common.signal.last_signal'] as number | undefined) ?? 0,
-    location: null,
-    ssid: beaconed ? (object(beaconed)['dot11.advertisedssid.ssid'] as string) : null,
-    probedSsid: probed ? (object(probed)['dot11.probedssid.ssid'] as string) : null,
-    clients: dot11['dot11.device.num_associated_clients'] as number,
-    bssid: bssid === ZERO_MAC ? null : bssid,
-  }
-}
-
-function simAlertFromRecord(record: KismetRecord): SimAlert {
-  return {
-    hash: record['kismet.alert.hash'] as number,
-    header: record['kismet.alert.header'] as string,
-    class: record['kismet.alert.class'] as string,
-    severity: record['kismet.alert.severity'] as number,
-    timestamp: record['kismet.alert.timestamp'] as number,
-    text: record['kismet.alert.text'] as string,
-    deviceKey: record['kismet.alert.device_key'] as string,
-    transmitterMac: record['kismet.alert.transmitter_mac'] as string,
-    sourceMac: record['kismet.alert.source_mac'] as string,
-    destMac: record['kismet.alert.dest_mac'] as string,
-    otherMac: record['kismet.alert.other_mac'] as string,
-    channel: record['kismet.alert.channel'] as string,
-    frequency: record['kismet.alert.frequency'] as number,
-    phyId: record['kismet.alert.phy_id'] as number,
-  }
 }
 
 interface Scenario {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { SimAlert, SimDevice } from '../../sim/simulator.js'
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const fixturesRoot = path.resolve(repoRoot, 'test', 'fixtures', 'kismet')
@@ -78,6 +79,68 @@ export function readCapturedResponse(relative: string, entry?: FixtureIndexEntry
     headers.set(name, [...(headers.get(name) ?? []), line.slice(colon + 1).trim()])
   }
   return { status, headers, body: raw.subarray(split + (useCrlf ? 4 : 2)) }
+}
+
+// ---------------------------------------------------------------------------------------
+// Captured records as simulator ground truth.
+
+type KismetRecord = Record<string, unknown>
+const ZERO_MAC = '00:00:00:00:00:00'
+
+function object(value: unknown): KismetRecord {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as KismetRecord) : {}
+}
+
+/** The ground truth of a captured full device record. */
+export function simDeviceFromRecord(record: KismetRecord): Partial<SimDevice> & { key: string; lastTime: number } {
+  const dot11 = object(record['dot11.device'])
+  const signal = object(record['kismet.device.base.signal'])
+  const beaconed = record['dot11.device'] && dot11['dot11.device.last_beaconed_ssid_record']
+  const probed = dot11['dot11.device.last_probed_ssid_record']
+  const bssid = dot11['dot11.device.last_bssid'] as string
+  return {
+    key: record['kismet.device.base.key'] as string,
+    mac: record['kismet.device.base.macaddr'] as string,
+    phyname: record['kismet.device.base.phyname'] as string,
+    type: record['kismet.device.base.type'] as string,
+    name: record['kismet.device.base.name'] as string,
+    commonname: record['kismet.device.base.commonname'] as string,
+    manuf: record['kismet.device.base.manuf'] as string,
+    channel: record['kismet.device.base.channel'] as string,
+    frequency: record['kismet.device.base.frequency'] as number,
+    crypt: record['kismet.device.base.crypt'] as string,
+    firstTime: record['kismet.device.base.first_time'] as number,
+    lastTime: record['kismet.device.base.last_time'] as number,
+    modTime: record['kismet.device.base.mod_time'] as number,
+    packets: record['kismet.device.base.packets.total'] as number,
+    dataBytes: record['kismet.device.base.datasize'] as number,
+    signal: (signal['kismet.common.signal.last_signal'] as number | undefined) ?? 0,
+    location: null,
+    ssid: beaconed ? (object(beaconed)['dot11.advertisedssid.ssid'] as string) : null,
+    probedSsid: probed ? (object(probed)['dot11.probedssid.ssid'] as string) : null,
+    clients: dot11['dot11.device.num_associated_clients'] as number,
+    bssid: bssid === ZERO_MAC ? null : bssid,
+  }
+}
+
+/** The ground truth of a captured alert record. */
+export function simAlertFromRecord(record: KismetRecord): SimAlert {
+  return {
+    hash: record['kismet.alert.hash'] as number,
+    header: record['kismet.alert.header'] as string,
+    class: record['kismet.alert.class'] as string,
+    severity: record['kismet.alert.severity'] as number,
+    timestamp: record['kismet.alert.timestamp'] as number,
+    text: record['kismet.alert.text'] as string,
+    deviceKey: record['kismet.alert.device_key'] as string,
+    transmitterMac: record['kismet.alert.transmitter_mac'] as string,
+    sourceMac: record['kismet.alert.source_mac'] as string,
+    destMac: record['kismet.alert.dest_mac'] as string,
+    otherMac: record['kismet.alert.other_mac'] as string,
+    channel: record['kismet.alert.channel'] as string,
+    frequency: record['kismet.alert.frequency'] as number,
+    phyId: record['kismet.alert.phy_id'] as number,
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 // A service wired to a Kismet simulator over real HTTP, with time under the test's control:
 // one ManualClock drives the simulator's clock, the poller's timers and the throttle. The
-// poll loop's own timers are set far out so a test runs cycles explicitly.
+// poll loop's own timers are set far out so a test runs cycles explicitly. With `eventbus`
+// the service also holds the simulator's eventbus websocket (KISMET_EVENTBUS=on), whose
+// one-second TIMESTAMP tick is on the same ManualClock: `second()` moves time one second and
+// waits for that TIMESTAMP to arrive, so the 3 s watchdog only fires when a test means it to.
 import type { FastifyInstance } from 'fastify'
 import type { AppOptions } from '../../app.js'
 import { ManualClock } from '../../src/clock.js'
@@ -31,18 +34,60 @@ export interface Pipeline {
   kismetNow(): number
   /** The simulator's ground truth as a fresh full read shows it (devices within the TTL), by key. */
   truth(): Promise<WifiDevice[]>
+  /** Waits (real time, up to `timeoutMs`) until `condition` holds. */
+  until(condition: () => boolean, what: string, timeoutMs?: number): Promise<void>
+  /**
+   * One second passes: the simulator's eventbus tick fires, and (unless `timestamp` is false:
+   * a stalled or refused eventbus) the test waits until the service has received its TIMESTAMP.
+   */
+  second(options?: { timestamp?: boolean }): Promise<void>
+  /** Waits for the service's eventbus connection to be subscribed, then moves seconds until it is `connected`. */
+  eventbusConnected(): Promise<void>
+}
+
+/** Real-time wait for a condition the test cannot await directly (an eventbus frame on its way). */
+export async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+}
+
+/** Seconds on a ManualClock shared with a simulator's eventbus, each waiting for its TIMESTAMP at the service. */
+function eventbusSeconds(clock: ManualClock, sims: () => KismetSimulator[], pipelines: () => SensorPipeline[]) {
+  const second = async (options: { timestamp?: boolean } = {}): Promise<void> => {
+    // Only a connection that is subscribed gets the tick (pipelines and simulators in the same order).
+    const all = sims()
+    const expecting = pipelines().filter(
+      (p, i) => options.timestamp !== false && (p.eventbus.state === 'connected' || p.eventbus.state === 'connecting') && (all[i]?.eventbusSubscribers('TIMESTAMP') ?? 0) > 0,
+    )
+    const before = expecting.map((p) => p.eventbusStats.frames.TIMESTAMP)
+    clock.advance(1000)
+    await until(() => expecting.every((p, i) => p.eventbusStats.frames.TIMESTAMP > before[i]!), 'the TIMESTAMP of this second at the service')
+    // Whatever that second set off (a reconnection, a poll) gets its turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  const eventbusConnected = async (): Promise<void> => {
+    await until(() => sims().every((sim) => sim.eventbusSubscribers('TIMESTAMP') > 0), 'the service to subscribe to the eventbus')
+    for (let i = 0; !pipelines().every((p) => p.eventbus.state === 'connected'); i++) {
+      if (i === 5) throw new Error(`the eventbus is not connected after 5 s: ${pipelines().map((p) => p.eventbus.state).join(', ')}`)
+      await second()
+    }
+  }
+  return { second, eventbusConnected }
 }
 
 const HOUR = 3_600_000
 
 export async function startPipeline(
   t: TestLike,
-  options: { sim?: SimulatorOptions; env?: Record<string, string>; app?: Omit<AppOptions, 'env' | 'clock'> } = {},
+  options: { sim?: SimulatorOptions; env?: Record<string, string>; eventbus?: boolean; app?: Omit<AppOptions, 'env' | 'clock'> } = {},
 ): Promise<Pipeline> {
   const clock = new ManualClock()
   let skew = 0
   const kismetNow = () => clock.now() + skew
-  const sim = new KismetSimulator({ apiKey: TEST_API_KEY, seed: 7, ...options.sim, clock: kismetNow })
+  const sim = new KismetSimulator({ apiKey: TEST_API_KEY, seed: 7, ...options.sim, clock: kismetNow, ...(options.eventbus && { timers: clock }) })
   const simUrl = await sim.listen()
   t.teardown(() => sim.close())
   const { app, url } = await startApp(t, {
@@ -57,17 +102,22 @@ export async function startPipeline(
       RETRY_DELAY_MS: String(HOUR),
       KISMET_TIMEOUT_MS: '2000',
       DEVICE_TTL_S: '300',
+      KISMET_EVENTBUS: options.eventbus ? 'on' : 'off',
+      POLL_INTERVAL_EVENTBUS_MS: String(2 * HOUR),
       ...options.env,
     }),
   })
   const envelopes: AnyEnvelope[] = []
   app.events.subscribe((envelope) => envelopes.push(envelope))
   let taken = 0
+  const pipeline = app.sensors.get('default')!
   return {
+    ...eventbusSeconds(clock, () => [sim], () => [pipeline]),
+    until,
     clock,
     sim,
     app,
-    pipeline: app.sensors.get('default')!,
+    pipeline,
     url,
     envelopes,
     take(types = ['device:update', 'signal:update', 'alert:new']) {
@@ -126,19 +176,30 @@ export interface SensorsHarness {
   advance(ms: number): void
   truth(sensor: string): Promise<WifiDevice[]>
   apiKey(sensor: string): string
+  /** As in Pipeline, over every sensor with an eventbus. */
+  second(options?: { timestamp?: boolean }): Promise<void>
+  eventbusConnected(): Promise<void>
 }
 
 export async function startSensors(
   t: TestLike,
   names: string[],
-  options: { devices?: number; env?: Record<string, string>; sim?: (name: string) => SimulatorOptions } = {},
+  options: { devices?: number; env?: Record<string, string>; sim?: (name: string) => SimulatorOptions; eventbus?: boolean } = {},
 ): Promise<SensorsHarness> {
   const clock = new ManualClock()
   const sims: Record<string, KismetSimulator> = {}
   const apiKey = (name: string) => `${TEST_API_KEY.slice(0, 24)}${Buffer.from(name).toString('hex').slice(0, 8).toUpperCase().padEnd(8, '0')}`
   const entries = []
   for (const [index, name] of names.entries()) {
-    const sim = new KismetSimulator({ apiKey: apiKey(name), seed: 11 + index, devices: options.devices ?? 8, serverName: name, ...options.sim?.(name), clock: () => clock.now() })
+    const sim = new KismetSimulator({
+      apiKey: apiKey(name),
+      seed: 11 + index,
+      devices: options.devices ?? 8,
+      serverName: name,
+      ...options.sim?.(name),
+      clock: () => clock.now(),
+      ...(options.eventbus && { timers: clock }),
+    })
     const url = await sim.listen()
     t.teardown(() => sim.close())
     sims[name] = sim
@@ -153,6 +214,8 @@ export async function startSensors(
       HEARTBEAT_INTERVAL_MS: String(HOUR),
       RETRY_DELAY_MS: String(HOUR),
       KISMET_TIMEOUT_MS: '2000',
+      KISMET_EVENTBUS: options.eventbus ? 'on' : 'off',
+      POLL_INTERVAL_EVENTBUS_MS: String(2 * HOUR),
       ...options.env,
     }),
   })
@@ -160,6 +223,7 @@ export async function startSensors(
   app.events.subscribe((envelope) => envelopes.push(envelope))
   const ttlS = Number(options.env?.['DEVICE_TTL_S'] ?? 300)
   return {
+    ...eventbusSeconds(clock, () => Object.values(sims), () => [...app.sensors.all()]),
     clock,
     sims,
     app,
