@@ -10,6 +10,7 @@ import { datasourceUuid, deviceKeyForMac, serverUuid } from './ids.js'
 import type { JsonObject } from './json.js'
 import { Prng } from './prng.js'
 import type { DeviceRenderContext } from './render-device.js'
+import { gpsUuid, type SimGps } from './render-gps.js'
 import { renderDatasource, secondsOf } from './render-system.js'
 import type { SimBackend } from './routes.js'
 import { deviceFromInit, seedAccessPoint, seedClient, seedDevices, type SeedContext } from './seed.js'
@@ -21,6 +22,7 @@ import type {
   SimFault,
   SimFaultOptions,
   SimFlavor,
+  SimLocation,
   SimRequestLogEntry,
   SimStats,
   SimulatorOptions,
@@ -54,8 +56,12 @@ export interface SimTickOptions {
 /** Kismet's default 2.4 GHz hop order, then the common 5 GHz channels. */
 const DEFAULT_HOP_CHANNELS = ['1', '6', '11', '2', '7', '3', '8', '4', '9', '5', '10', '36', '40', '44', '48', '149', '153', '157', '161']
 
+function copyLocation(location: SimLocation | null): SimLocation | null {
+  return location === null ? null : { ...location }
+}
+
 function copyDevice(device: SimDevice): SimDevice {
-  return { ...device, location: device.location === null ? null : { ...device.location } }
+  return { ...device, location: copyLocation(device.location), peakLocation: copyLocation(device.peakLocation) }
 }
 
 function clamp(value: number, min: number, max: number): number {
@@ -77,6 +83,7 @@ export class KismetSimulator {
   #lastAlertMicros = 0
   #datasources: SimDatasource[]
   #startSec: number
+  #gps: SimGps | null
 
   constructor(options: SimulatorOptions = {}) {
     this.#options = options
@@ -89,6 +96,7 @@ export class KismetSimulator {
     if (this.#prefix !== '' && !this.#prefix.startsWith('/')) this.#prefix = `/${this.#prefix}`
     this.#serverUuid = serverUuid(this.#prng)
     this.#startSec = this.#nowSec()
+    this.#gps = options.location ? { lat: options.location.lat, lon: options.location.lon, alt: options.location.alt ?? 20, fix: 3 } : null
     for (const device of seedDevices(this.#seedContext(this.#prng), options.devices ?? 0)) this.#store.add(device)
     let packets = 0
     for (const entry of this.#store.entries()) packets += entry.device.packets
@@ -208,6 +216,7 @@ export class KismetSimulator {
     this.#store.update(key, (device) => {
       Object.assign(device, patch)
       if (patch.location) device.location = { ...patch.location }
+      if (patch.peakLocation) device.peakLocation = { ...patch.peakLocation }
       if (patch.mac !== undefined) device.mac = patch.mac.toUpperCase()
       device.modTime = patch.modTime ?? now
       device.lastTime = patch.lastTime ?? now
@@ -279,6 +288,22 @@ export class KismetSimulator {
   }
 
   // -------------------------------------------------------------------------------------
+  // GPS
+
+  /** Kismet's GPS: null for none (the default unless `location` was given). */
+  get gps(): SimGps | null {
+    return this.#gps === null ? null : { ...this.#gps }
+  }
+
+  /**
+   * Moves the GPS (the sensor travels), loses its fix (`fix` below 2) or removes it (null).
+   * Devices keep the locations they were heard at; new devices get locations around it.
+   */
+  setGps(position: { lat: number; lon: number; alt?: number; fix?: number } | null): void {
+    this.#gps = position === null ? null : { lat: position.lat, lon: position.lon, alt: position.alt ?? 20, fix: position.fix ?? 3 }
+  }
+
+  // -------------------------------------------------------------------------------------
   // Datasources
 
   /** Replaces the capture sources; missing properties get a running, hopping Wi-Fi card's values. */
@@ -320,7 +345,7 @@ export class KismetSimulator {
       prng,
       nowSec: this.#nowSec(),
       macTaken: (mac) => this.#store.keyForMac(mac) !== undefined,
-      gps: this.#options.location ?? null,
+      gps: this.#gps !== null && this.#gps.fix >= 2 ? { lat: this.#gps.lat, lon: this.#gps.lon } : null,
     }
   }
 
@@ -411,7 +436,7 @@ export class KismetSimulator {
       next: (): IteratorResult<DeviceEntry> => {
         const device = aps.length < 8 || this.#fakePrng.chance(1 / 3) ? seedAccessPoint(ctx, macs, ssids) : seedClient(ctx, macs, aps)
         if (device.type === 'Wi-Fi AP' && aps.length < 64) aps.push(device)
-        return { done: false, value: { device, seq: 0, minSignal: device.signal, maxSignal: device.signal, locationTimeSec: device.lastTime } }
+        return { done: false, value: { device, seq: 0, minSignal: device.signal, maxSignal: device.signal, locationTimeSec: device.lastTime, peakTimeSec: device.lastTime } }
       },
     }
   }
@@ -436,6 +461,7 @@ export class KismetSimulator {
       datasourceList: () => this.#datasources,
       openConnections: () => this.#http.openConnections,
       fakeDevices: () => this.#fakeDevices(),
+      gps: () => (sim.#gps === null ? null : { position: sim.#gps, uuid: gpsUuid(this.#options.serverName ?? 'Kismet', sim.#gps) }),
       deviceContext: (): DeviceRenderContext => {
         // Devices are seen by the first source; with none configured, the template's source stands in.
         const source = this.#datasources[0]

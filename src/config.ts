@@ -31,6 +31,7 @@ export const ConfigSchema = Type.Object({
   RETRY_DELAY_MS: positiveMs(5000, 'first reconnection delay'),
   MAX_RETRIES: Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'a whole number from 1 to 20' }),
   DEVICE_TTL_S: Type.Integer({ minimum: 1, default: 300, description: 'a whole number of seconds, 1 or more' }),
+  GPS_INTERVAL_MS: Type.Integer({ minimum: 0, default: 10000, description: "how often the poll loop reads Kismet's GPS position: a whole number of milliseconds, 0 (never) or more" }),
   KISMET_TIMEOUT_MS: positiveMs(10000, 'request timeout'),
   THROTTLE_DEVICE_UPDATE_MS: Type.Integer({ minimum: 0, default: 500, description: 'a whole number of milliseconds, 0 (no throttling) or more' }),
   THROTTLE_SIGNAL_MS: Type.Integer({ minimum: 0, default: 250, description: 'a whole number of milliseconds, 0 (no throttling) or more' }),

@@ -24,6 +24,8 @@ export type Location = Static<typeof LocationSchema>
 export const WifiDeviceSchema = Type.Object({
   key: Type.String(),
   mac: Type.String(),
+  /** Kismet's PHY name ('IEEE802.11', 'Bluetooth', ...): a MAC is one device per PHY. */
+  phy: Type.String(),
   name: Type.String(),
   ssid: Nullable(Type.String()),
   type: Type.Union(DEVICE_TYPES.map((t) => Type.Literal(t))),

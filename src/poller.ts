@@ -23,6 +23,8 @@ export interface KismetSource {
   devicesSeenWithin(seconds: number, nowSec: number): Promise<DeviceBatch>
   alertsSince(sinceSec: number): Promise<AlertBatch>
   datasources(): Promise<KismetDatasource[]>
+  /** Kismet's GPS position (the sensor's own), null without a fix. */
+  gpsLocation(): Promise<Location | null>
 }
 
 export interface PollerLog {
@@ -43,6 +45,8 @@ export interface PollerSettings {
   retryDelayMs: number
   maxRetries: number
   deviceTtlS: number
+  /** How often a cycle also reads Kismet's GPS position (/gps/location.json); 0: never (another reader, the eventbus, may feed setPosition). */
+  gpsIntervalMs: number
 }
 
 export interface PollerOptions {
@@ -84,6 +88,9 @@ export class Poller {
   #sensor: SystemStatusData['sensor']
   /** The sensor's own position (Kismet's GPS), when it has a fix: see setPosition. */
   #position: Location | null = null
+  /** When the poll loop last asked Kismet for its GPS position (service clock). */
+  #positionReadAt: number | undefined
+  #gpsFailureLogged = false
   #lastPollAt: number | undefined
   #authFailureLogged = false
   #outageLogged = false
@@ -267,6 +274,7 @@ export class Poller {
       }
       this.#lastAlertSec = Math.max(this.#lastAlertSec, alerts.latestTimestamp)
       this.#o.throttle.scanStatus(deriveScanStatus(sources, this.#o.tracker.size))
+      await this.#readPosition()
 
       this.#lastPollAt = this.#o.clock.now()
       this.#o.stats.lastPollMs = this.#lastPollAt - startedAt
@@ -292,6 +300,34 @@ export class Poller {
       this.#running = false
       this.#publishSystemStatus()
       this.#scheduleCycle(nextDelay)
+    }
+  }
+
+  /**
+   * Kismet's GPS position, at most every gpsIntervalMs: a sensor box moves at vehicle speed
+   * at most, and its own marker is refreshed far less often (TAK_REFRESH_S), so one small
+   * request every 10 s (the default) instead of one per cycle keeps it current without
+   * doubling the requests of an idle poll. The positions of devices do not depend on it (they
+   * come with every device record). A failed read is no failure of the cycle: the last
+   * position stays, the error is counted by kind and logged once until a read succeeds.
+   */
+  async #readPosition(): Promise<void> {
+    const interval = this.#o.settings.gpsIntervalMs
+    if (interval <= 0) return
+    const now = this.#o.clock.now()
+    if (this.#positionReadAt !== undefined && now - this.#positionReadAt < interval) return
+    this.#positionReadAt = now
+    try {
+      this.setPosition(await this.#o.kismet.gpsLocation())
+      this.#gpsFailureLogged = false
+    } catch (error) {
+      if (this.#stopped) return
+      if (isKismetError(error)) this.#o.stats.kismetErrors[error.kind] += 1
+      if (!this.#gpsFailureLogged) {
+        this.#gpsFailureLogged = true
+        const reason = isKismetError(error) ? `${error.kind}: ${error.message}` : String(error)
+        this.#o.log.warn({ kismet: this.#o.settings.kismetUrl, reason }, `Reading Kismet${this.#named}'s GPS position failed (${reason}); keeping the last one and trying again in ${Math.round(interval / 1000)} s`)
+      }
     }
   }
 

@@ -33,6 +33,7 @@ export default fp(
             retryDelayMs: config.RETRY_DELAY_MS,
             maxRetries: config.MAX_RETRIES,
             deviceTtlS: config.DEVICE_TTL_S,
+            gpsIntervalMs: config.GPS_INTERVAL_MS,
           },
           throttle: {
             deviceUpdateMs: config.THROTTLE_DEVICE_UPDATE_MS,

@@ -48,6 +48,9 @@ class ListKismet implements KismetSource {
   async datasources(): Promise<KismetDatasource[]> {
     return []
   }
+  async gpsLocation(): Promise<null> {
+    return null
+  }
   close(): void {
     this.closed = true
   }
@@ -62,7 +65,7 @@ function setup() {
     name: 'default',
     settings: {
       kismet: { baseUrl: 'http://kismet.invalid:2501', timeoutMs: 1000 },
-      poll: { enabled: true, pollIntervalMs: HOUR, heartbeatIntervalMs: HOUR, retryDelayMs: HOUR, maxRetries: 5, deviceTtlS: 300 },
+      poll: { enabled: true, pollIntervalMs: HOUR, heartbeatIntervalMs: HOUR, retryDelayMs: HOUR, maxRetries: 5, deviceTtlS: 300, gpsIntervalMs: 0 },
       throttle: {},
     },
     clock,
