@@ -12,6 +12,7 @@ import events from './plugins/app/events.js'
 import sensors from './plugins/app/sensors.js'
 import shutdown from './plugins/app/shutdown.js'
 import socketio, { type SocketIoPluginOptions } from './plugins/app/socketio.js'
+import tak from './plugins/app/tak.js'
 import cors from './plugins/external/cors.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import swagger from './plugins/external/swagger.js'
@@ -41,6 +42,7 @@ const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
   await instance.register(rateLimit)
   await instance.register(swagger)
   await instance.register(sensors)
+  await instance.register(tak)
   await instance.register(socketio, opts.socket ?? {})
   await instance.register(shutdown)
 

@@ -42,6 +42,11 @@ export class Sensors implements SensorDirectory {
     return this.#byName.get(name)?.tracker.values() ?? []
   }
 
+  /** One device of one sensor's table as it is now (undefined: not, or no longer, in it). */
+  deviceOf(name: string, key: string): WifiDevice | undefined {
+    return this.#byName.get(name)?.tracker.get(key)
+  }
+
   /** The least ready sensor's state ('connected' only when every sensor is; 'disabled' when all are). */
   get state(): ConnectionState {
     let worst: ConnectionState = 'disabled'

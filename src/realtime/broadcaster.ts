@@ -14,6 +14,7 @@ import type { Clock, TimerHandle } from '../clock.js'
 import {
   BATCH_INTERVAL_MS,
   EVENT_TYPES,
+  isSensorEvent,
   MAX_BATCH_ENVELOPES,
   type AnyEnvelope,
   type Envelope,
@@ -34,8 +35,11 @@ export interface BroadcasterDeps {
   factory: EnvelopeFactory
   /** A sensor's current device table. */
   devices: (sensor: string) => Iterable<WifiDevice>
-  /** How many sensors there are: with one, nobody is in a per-sensor room (subscriptions naming it are plain). */
-  sensorCount: () => number
+  /**
+   * The sensors' names. With one, nobody is in a per-sensor room (subscriptions naming it are
+   * plain); with several, an event about no sensor (tak:status) goes to every narrowed room of its topic.
+   */
+  sensorNames: () => string[]
   /** Timers for batched delivery. */
   clock: Clock
   /** How long a dropped client may come back and have what it missed replayed (connection-state recovery). */
@@ -50,6 +54,8 @@ export class Broadcaster {
   /** The latest status envelope of each sensor, for a new subscriber. */
   readonly #lastScan = new Map<string, Envelope<'scan:status'>>()
   readonly #lastSystem = new Map<string, Envelope<'system:status'>>()
+  /** The latest tak:status of each TAK output, for a new subscriber of `tak`. */
+  readonly #lastTakStatus = new Map<string, Envelope<'tak:status'>>()
   /** Envelopes waiting to be sent, per batch room. */
   readonly #batches = new Map<string, AnyEnvelope[]>()
   /**
@@ -81,15 +87,21 @@ export class Broadcaster {
     const sensor = envelope.sensor ?? ''
     if (envelope.type === 'scan:status') this.#lastScan.set(sensor, envelope)
     if (envelope.type === 'system:status') this.#lastSystem.set(sensor, envelope)
+    if (envelope.type === 'tak:status') this.#lastTakStatus.set(envelope.data.output, envelope)
     const topic = EVENT_TYPES[envelope.type].room
     // Subscribers of the topic, and of the topic narrowed to this sensor (a socket in both
     // gets it once). Always both rooms with several sensors: a narrowed subscriber that
-    // dropped is in no room, and the packet must reach the recovery buffer for it.
-    const narrowed = envelope.sensor !== undefined && this.#d.sensorCount() > 1 ? streamOf(topic, envelope.sensor) : undefined
-    this.#d.io.to(narrowed ? [topic, narrowed] : topic).emit('event', envelope)
+    // dropped is in no room, and the packet must reach the recovery buffer for it. An event
+    // about no sensor goes to the topic narrowed to any sensor.
+    const streams: string[] = [topic]
+    const names = this.#d.sensorNames()
+    if (names.length > 1) {
+      if (!isSensorEvent(envelope.type)) streams.push(...names.map((name) => streamOf(topic, name)))
+      else if (envelope.sensor !== undefined) streams.push(streamOf(topic, envelope.sensor))
+    }
+    this.#d.io.to(streams).emit('event', envelope)
     this.#afterBroadcast()
-    this.#queueForStream(topic, envelope)
-    if (narrowed) this.#queueForStream(narrowed, envelope)
+    for (const stream of streams) this.#queueForStream(stream, envelope)
   }
 
   #queueForStream(stream: string, envelope: AnyEnvelope): void {
@@ -165,6 +177,10 @@ export class Broadcaster {
       if (topic === 'scan' && scan) this.#sendCopy(socket, 'scan:status', scan.data, sensor)
       const system = this.#lastSystem.get(sensor)
       if (topic === 'system' && system) this.#sendCopy(socket, 'system:status', system.data, sensor)
+    }
+    // The outputs serve every sensor: their latest status once, whichever sensors are newly covered.
+    if (topic === 'tak' && sensors.length > 0) {
+      for (const status of this.#lastTakStatus.values()) socket.emit('event', this.#d.factory.create('tak:status', status.data))
     }
   }
 

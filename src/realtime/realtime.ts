@@ -66,7 +66,7 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
     factory,
     clock,
     devices: (sensor) => options.sensors.devicesOf(sensor),
-    sensorCount: () => options.sensors.names().length,
+    sensorNames: () => options.sensors.names(),
     recoveryWindowMs: options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
     recoveryBufferPackets: options.recoveryBufferPackets ?? DEFAULT_RECOVERY_BUFFER_PACKETS,
   })
