@@ -22,7 +22,7 @@ import { deviceUid, sensorUid } from './uid.js'
 
 /** How often due markers are looked for. */
 export const TICK_MS = 1000
-/** Signal changes smaller than this do not make a marker due (every poll moves the signal a little). */
+/** Signal changes smaller than this (from what was sent) do not make a marker due: every poll moves the signal a little. */
 const SIGNAL_STEP_DBM = 5
 
 export interface MarkerSettings {
@@ -61,7 +61,10 @@ interface View {
 
 interface Sent {
   at: number
+  /** What the marker showed, but its signal (compared apart: see #due). */
   signature: string
+  /** dBm sent, null for none. */
+  signal: number | null
   message: CotMessage
 }
 
@@ -135,14 +138,14 @@ export class MarkerBook {
       const message = this.#markers.get(uid)?.sent?.message
       if (message && message.staleAt > now) out.push(message)
     }
-    for (const marker of this.#sensors.values()) if (marker.sent && marker.position && marker.sent.message.staleAt > now) out.push(marker.sent.message)
+    for (const marker of this.#sensors.values()) if (marker.sent && marker.sent.message.staleAt > now) out.push(marker.sent.message)
     return out
   }
 
   counts(): { devices: number; sensors: number; candidates: number } {
     const now = this.#o.clock.now()
     let sensors = 0
-    for (const marker of this.#sensors.values()) if (marker.position && marker.sent && marker.sent.message.staleAt > now) sensors++
+    for (const marker of this.#sensors.values()) if (marker.sent && marker.sent.message.staleAt > now) sensors++
     return { devices: this.#live.size, sensors, candidates: this.#markers.size }
   }
 
@@ -277,11 +280,17 @@ export class MarkerBook {
     return ACCESS_POINT_KINDS.has(device.type) ? this.#o.settings.types.accessPoint : this.#o.settings.types.client
   }
 
-  /** Whether a marker with this signature, last sent as `sent`, is due now. */
-  #due(sent: Sent | undefined, signature: string, now: number): boolean {
+  /** Whether what the marker would show differs visibly from what was sent. */
+  #changed(sent: Sent, signature: string, signal: number | null): boolean {
+    if (signature !== sent.signature) return true
+    if (signal === null || sent.signal === null) return signal !== sent.signal
+    return Math.abs(signal - sent.signal) >= SIGNAL_STEP_DBM
+  }
+
+  /** Whether a marker showing this, last sent as `sent`, is due now: a change after the minimum interval, else the refresh. */
+  #due(sent: Sent | undefined, changed: boolean, now: number): boolean {
     if (sent === undefined) return true
-    const since = now - sent.at
-    return signature !== sent.signature ? since >= this.#o.settings.minIntervalMs : since >= this.#o.settings.refreshMs
+    return now - sent.at >= (changed ? this.#o.settings.minIntervalMs : this.#o.settings.refreshMs)
   }
 
   #consider(marker: DeviceMarker, now: number): void {
@@ -296,17 +305,18 @@ export class MarkerBook {
       return
     }
     const type = this.#typeOf(device)
-    const signal = device.signal === null ? 'none' : String(Math.floor(device.signal / SIGNAL_STEP_DBM))
-    const signature = [type, decimal(location.lat, 5), decimal(location.lon, 5), callsignOf(device), device.type, device.ssid, device.channel, device.encryption, device.manufacturer, signal, view.sensor].join('\u0000')
-    if (!this.#due(marker.sent, signature, now)) {
+    // Positions to about a metre; the label, the kind and what the remarks describe.
+    const signature = [type, decimal(location.lat, 5), decimal(location.lon, 5), callsignOf(device), device.type, device.ssid, device.channel, device.encryption, device.manufacturer, view.sensor].join('\u0000')
+    const changed = marker.sent !== undefined && this.#changed(marker.sent, signature, device.signal)
+    if (!this.#due(marker.sent, changed, now)) {
       // A change held back by the minimum interval stays pending; an unchanged marker waits for its refresh.
-      if (marker.sent !== undefined && signature !== marker.sent.signature) this.#pending.add(marker.uid)
+      if (changed) this.#pending.add(marker.uid)
       else this.#pending.delete(marker.uid)
       return
     }
     const xml = deviceEvent({ uid: marker.uid, type, device, location, sensor: view.sensor, now, staleAt })
     const message: CotMessage = { uid: marker.uid, kind: 'device', deviceKey: view.key, sensor: view.sensor, xml, staleAt }
-    marker.sent = { at: now, signature, message }
+    marker.sent = { at: now, signature, signal: device.signal, message }
     this.#pending.delete(marker.uid)
     this.#live.add(marker.uid)
     this.#o.emit(message)
@@ -317,10 +327,10 @@ export class MarkerBook {
     const staleAt = marker.heardAt + this.#o.settings.staleMs
     if (position === null || staleAt <= now) return
     const signature = [decimal(position.lat, 5), decimal(position.lon, 5), position.fix, position.alt].join('\u0000')
-    if (!this.#due(marker.sent, signature, now)) return
+    if (!this.#due(marker.sent, marker.sent !== undefined && this.#changed(marker.sent, signature, null), now)) return
     const xml = sensorEvent({ uid: marker.uid, type: this.#o.settings.types.sensor, sensor: marker.sensor, position, now, staleAt })
     const message: CotMessage = { uid: marker.uid, kind: 'sensor', deviceKey: null, sensor: marker.sensor, xml, staleAt }
-    marker.sent = { at: now, signature, message }
+    marker.sent = { at: now, signature, signal: null, message }
     this.#o.emit(message)
   }
 

@@ -165,7 +165,7 @@ t.test('escaping happens exactly once, for attributes and text alike', async (t)
   t.match(xml, 'SSID a&amp;amp;b&lt;c&gt;"d\'')
 })
 
-t.test('positions: decimals without exponent, off-globe and zero rejected before the builder', async (t) => {
+t.test('positions: decimals without an exponent (CoT lat/lon are xs:decimal)', async (t) => {
   const tiny = deviceEvent({ uid: 'u', type: 'a-u-G', device: ap, location: { lat: 0.0000001, lon: -0.00000004, fix: 3 }, sensor: 'default', now: NOW, staleAt: NOW + 1000 })
   t.same(cotProblems(tiny), [])
   t.match(tiny, '<point lat="0.0000001" lon="0" ')

@@ -64,7 +64,7 @@ export class UdpOutput implements TakOutput {
       this.#setState('connected')
     }
     if (target.kind === 'multicast') socket.bind({ port: 0, ...(target.interface !== undefined && { address: target.interface }) }, ready)
-    else socket.connect(target.port, target.host, ready)
+    else socket.connect(target.port, target.host, (error?: Error) => (error ? this.#fail(socket, error) : ready()))
   }
 
   send(message: CotMessage): void {
