@@ -29,6 +29,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         data: {
           kismet: overallStatus(app.sensors, sensors),
           sensors,
+          tak: app.tak.status(),
           websocket: { clients: details.length, clientDetails: details, rooms: roomSizes(app.io) },
         },
       }
@@ -74,6 +75,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           sensors,
           events: { totalEmitted: stats.totalEmitted, byType: { ...stats.eventsByType }, coalesced: stats.coalesced },
           clients: { errorsByCode: { ...stats.clientErrors }, dropped: stats.socketsDropped, refused: stats.connectionsRefused },
+          tak: app.tak.counters(),
         },
       }
     },

@@ -5,7 +5,7 @@
 // sensor (label `sensor`).
 import type { FastifyPluginAsync } from 'fastify'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
-import { CONNECTION_STATES, TOPICS } from '../src/events.js'
+import { CONNECTION_STATES, TAK_OUTPUT_STATES, TOPICS } from '../src/events.js'
 import { KISMET_ERROR_KINDS } from '../src/kismet/errors.js'
 import type { Pipeline } from '../src/pipeline.js'
 import { connectedClients, roomSizes } from '../src/realtime/census.js'
@@ -66,6 +66,20 @@ const routes: FastifyPluginAsync = async (app) => {
   mirroredCounter(registry, 'kismet_ws_events_coalesced_total', 'Events absorbed by throttling', [], () => [[{}, stats.coalesced]])
   mirroredCounter(registry, 'kismet_ws_client_errors_total', 'Client messages refused, by code', ['code'], () => Object.entries(stats.clientErrors).map(([code, n]) => [{ code }, n]))
   mirroredCounter(registry, 'kismet_ws_clients_dropped_total', 'Sockets disconnected for abuse or for not reading', [], () => [[{}, stats.socketsDropped]])
+  const takOutputs = () => app.tak.counters().outputs
+  mirroredCounter(registry, 'kismet_ws_tak_events_total', 'CoT events produced for TAK, by kind (device, sensor, delete)', ['kind'], () => Object.entries(app.tak.counters().events).map(([kind, n]) => [{ kind }, n]))
+  mirroredGauge(registry, 'kismet_ws_tak_markers', 'TAK markers live now (sent, not stale), by kind', ['kind'], () => {
+    const { markers } = app.tak.status()
+    return [[{ kind: 'device' }, markers.devices], [{ kind: 'sensor' }, markers.sensors]]
+  })
+  mirroredGauge(registry, 'kismet_ws_tak_output_state', 'State of each TAK output (1 for the current state)', ['output', 'state'], () =>
+    takOutputs().flatMap((o) => TAK_OUTPUT_STATES.map((state): Sample => [{ output: o.output, state }, o.state === state ? 1 : 0])),
+  )
+  mirroredGauge(registry, 'kismet_ws_tak_output_queued', 'CoT events waiting in a TAK output (streams: latest per uid, bounded)', ['output'], () => takOutputs().map((o) => [{ output: o.output }, o.queued]))
+  mirroredCounter(registry, 'kismet_ws_tak_output_sent_total', 'CoT events sent, by TAK output', ['output'], () => takOutputs().map((o) => [{ output: o.output }, o.sent]))
+  mirroredCounter(registry, 'kismet_ws_tak_output_dropped_total', 'CoT events a TAK output never sent (superseded, queue full, network refused)', ['output'], () => takOutputs().map((o) => [{ output: o.output }, o.dropped]))
+  mirroredCounter(registry, 'kismet_ws_tak_output_bytes_sent_total', 'Bytes sent, by TAK output', ['output'], () => takOutputs().map((o) => [{ output: o.output }, o.bytesSent]))
+  mirroredCounter(registry, 'kismet_ws_tak_output_connects_total', 'Connections made (UDP: sockets opened), by TAK output', ['output'], () => takOutputs().map((o) => [{ output: o.output }, o.connects]))
   mirroredCounter(registry, 'kismet_ws_connections_refused_total', 'Socket.IO connections refused (origin, token, per-address cap)', [], () => [[{}, stats.connectionsRefused]])
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {

@@ -1,7 +1,7 @@
 // TypeBox schemas of the REST API (SPEC section 4): every response and error. Routes
 // validate and serialise with them; /docs is generated from them; tests check against them.
 import { Type, type Static } from '@sinclair/typebox'
-import { ConnectionStateSchema, SubscriptionsSchema, TOPICS, WifiDeviceSchema } from './events.js'
+import { ConnectionStateSchema, SubscriptionsSchema, TAK_COT_KINDS, TakStatusDataSchema, TOPICS, WifiDeviceSchema } from './events.js'
 import { KISMET_ERROR_KINDS } from './kismet/errors.js'
 import { ERROR_CODES, EVENT_TYPES } from './events.js'
 
@@ -46,6 +46,17 @@ const SensorStatusSchema = Type.Object({
 })
 export type SensorStatus = Static<typeof SensorStatusSchema>
 
+/** TAK in /status: whether it runs, the markers live now, each output as tak:status shows it. */
+const TakStatusSchema = Type.Object({
+  enabled: Type.Boolean({ description: 'TAK_ENABLED' }),
+  markers: Type.Object({
+    devices: Type.Integer({ minimum: 0, description: 'device markers live at TAK clients (sent, not stale)' }),
+    sensors: Type.Integer({ minimum: 0, description: "sensors' own markers live" }),
+    candidates: Type.Integer({ minimum: 0, description: 'devices that pass the policy (at most TAK_MAX_DEVICES of them get a marker)' }),
+  }),
+  outputs: Type.Array(TakStatusDataSchema),
+})
+
 export const StatusResponseSchema = Type.Object({
   success: Type.Literal(true),
   data: Type.Object({
@@ -61,6 +72,7 @@ export const StatusResponseSchema = Type.Object({
       { description: 'All sensors taken together: the least ready state, the most retries, the devices of all' },
     ),
     sensors: Type.Array(SensorStatusSchema),
+    tak: TakStatusSchema,
     websocket: Type.Object({
       clients: Type.Integer({ minimum: 0 }),
       clientDetails: Type.Array(
@@ -112,6 +124,10 @@ export const StatsResponseSchema = Type.Object({
       errorsByCode: countsOf(ERROR_CODES),
       dropped: Type.Integer({ minimum: 0 }),
       refused: Type.Integer({ minimum: 0 }),
+    }),
+    tak: Type.Object({
+      events: countsOf(TAK_COT_KINDS),
+      outputs: Type.Array(Type.Pick(TakStatusDataSchema, ['output', 'state', 'sent', 'dropped', 'queued', 'bytesSent', 'bytesReceived', 'connects'])),
     }),
   }),
 })
