@@ -6,32 +6,7 @@ import { once } from 'node:events'
 import net from 'node:net'
 import tls from 'node:tls'
 import type { TestLike } from '../helper.js'
-
-/** Resolves once `condition()` holds, re-checked whenever `wake` is called; rejects after `timeoutMs`. */
-class Waiters {
-  readonly #waiters = new Set<() => void>()
-
-  wake(): void {
-    for (const waiter of [...this.#waiters]) waiter()
-  }
-
-  until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-    if (condition()) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!condition()) return
-        clearTimeout(timer)
-        this.#waiters.delete(check)
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check)
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))
-      }, timeoutMs)
-      this.#waiters.add(check)
-    })
-  }
-}
+import { Waiters } from './waiters.js'
 
 export interface DatagramListener {
   port: number
