@@ -5,9 +5,8 @@
 // (UDP multicast or unicast, a TCP or TLS stream), and publishes each output's `tak:status`:
 // at once when its state changes, and at most every STATUS_INTERVAL_MS while only its
 // counters move. Fastify-free: plugins/app/tak.ts wires it to the app.
-import { isIP } from 'node:net'
-import tls from 'node:tls'
 import net from 'node:net'
+import tls from 'node:tls'
 import type { Clock, TimerHandle } from '../clock.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
 import { TAK_COT_KINDS, type TakOutputName, type TakStatusData, type WifiDevice } from '../events.js'
@@ -59,7 +58,8 @@ export interface Tak {
 }
 
 function tlsOpener(settings: TlsSettings): () => { socket: net.Socket; ready: 'secureConnect' } {
-  const serverName = settings.serverName ?? (isIP(settings.host) === 0 ? settings.host : undefined)
+  // SNI takes a name, never an IP (RFC 6066): an IP host is checked against the certificate's IP addresses.
+  const serverName = settings.serverName ?? (net.isIP(settings.host) === 0 ? settings.host : undefined)
   return () => ({
     socket: tls.connect({
       host: settings.host,

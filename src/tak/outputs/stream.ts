@@ -44,6 +44,8 @@ export class StreamOutput implements TakOutput {
   readonly #status: OutputStatus
   readonly #queue: LatestPerUidQueue
   #socket: Socket | undefined
+  /** Whether the current socket reported an error (else its close is the server's doing). */
+  #socketFailed = false
   #writable = false
   #attempts = 0
   #lastWriteAt = 0
@@ -74,6 +76,7 @@ export class StreamOutput implements TakOutput {
     }
     const { socket, ready } = opened
     this.#socket = socket
+    this.#socketFailed = false
     socket.setNoDelay(true)
     socket.setKeepAlive(true, KEEPALIVE_MS)
     // Read and discard: a TAK server pushes other clients' traffic, and an unread socket stalls.
@@ -86,7 +89,9 @@ export class StreamOutput implements TakOutput {
       this.#flush()
     })
     socket.on('error', (error) => {
-      if (this.#socket === socket) this.#noteError(error)
+      if (this.#socket !== socket) return
+      this.#socketFailed = true
+      this.#noteError(error)
     })
     socket.on('close', () => this.#lost(socket))
     socket.once(ready, () => this.#connected(socket))
@@ -185,7 +190,7 @@ export class StreamOutput implements TakOutput {
     this.#connectTimer = this.#keepaliveTimer = undefined
     if (this.#closed) return
     if (upFor >= STABLE_MS) this.#attempts = 0
-    if (this.#status.lastError === null || (this.#status.lastErrorAt ?? 0) < (this.#status.connectedAt ?? 0)) this.#noteError(new Error('the server closed the connection'))
+    if (!this.#socketFailed) this.#noteError(new Error('the server closed the connection'))
     this.#status.connectedAt = null
     this.#scheduleRetry()
   }
