@@ -17,6 +17,7 @@ import sensors from './plugins/app/sensors.js'
 import shutdown from './plugins/app/shutdown.js'
 import socketio, { type SocketIoPluginOptions } from './plugins/app/socketio.js'
 import watchlist, { type WatchListPluginOptions } from './plugins/app/watchlist.js'
+import tak from './plugins/app/tak.js'
 import cors from './plugins/external/cors.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import swagger from './plugins/external/swagger.js'
@@ -56,6 +57,7 @@ const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
   await instance.register(swagger)
   await instance.register(history)
   await instance.register(sensors)
+  await instance.register(tak)
   await instance.register(socketio, opts.socket ?? {})
   await instance.register(watchlist, opts.watchlist ?? {})
   await instance.register(shutdown)

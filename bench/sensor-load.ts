@@ -60,7 +60,7 @@ async function measure(o: SensorLoadOptions, sim: Worker, url: string, startMs: 
     name: 'bench',
     settings: {
       kismet: { baseUrl: url, apiKey: API_KEY, timeoutMs: 60_000 },
-      poll: { enabled: true, pollIntervalMs: DEFAULT_POLL_MS, heartbeatIntervalMs: HOUR, retryDelayMs: 1000, maxRetries: 5, deviceTtlS: 300 },
+      poll: { enabled: true, pollIntervalMs: DEFAULT_POLL_MS, heartbeatIntervalMs: HOUR, retryDelayMs: 1000, maxRetries: 5, deviceTtlS: 300, gpsIntervalMs: 0 },
       throttle: {},
       eventbus: { mode: eventbus ? 'on' : 'off', pollIntervalMs: DEFAULT_EVENTBUS_POLL_MS },
     },

@@ -39,6 +39,7 @@ function device(i: number): WifiDevice {
   return {
     key: `4202770D00000000_${mac.replaceAll(':', '')}0000`.slice(0, 29),
     mac,
+    phy: 'IEEE802.11',
     name: ap ? `Network-${i}` : mac,
     ssid: ap ? `Network-${i}` : null,
     type: ap ? 'AP' : 'Client',

@@ -143,7 +143,7 @@ export async function runUpstream(o: UpstreamOptions, log: (line: string) => voi
       name: 'bench',
       settings: {
         kismet: { ...countingClientOptions(url, incCounter) },
-        poll: { enabled: true, pollIntervalMs: HOUR, heartbeatIntervalMs: HOUR, retryDelayMs: HOUR, maxRetries: 5, deviceTtlS: TTL_S },
+        poll: { enabled: true, pollIntervalMs: HOUR, heartbeatIntervalMs: HOUR, retryDelayMs: HOUR, maxRetries: 5, deviceTtlS: TTL_S, gpsIntervalMs: 0 },
         throttle: {},
       },
       clock,

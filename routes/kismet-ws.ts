@@ -30,6 +30,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         data: {
           kismet: overallStatus(app.sensors, sensors),
           sensors,
+          tak: app.tak.status(),
           websocket: { clients: details.length, clientDetails: details, rooms: roomSizes(app.io) },
         },
       }
@@ -86,6 +87,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             webhook: app.watchlist.webhook ? { target: app.watchlist.webhook.target, ...app.watchlist.webhook.counters } : null,
           },
           clients: { errorsByCode: { ...stats.clientErrors }, dropped: stats.socketsDropped, refused: stats.totalConnectionsRefused, refusedByReason: { ...stats.connectionsRefused } },
+          tak: app.tak.counters(),
         },
       }
     },

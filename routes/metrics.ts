@@ -5,7 +5,7 @@
 // sensor (label `sensor`).
 import type { FastifyPluginAsync } from 'fastify'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
-import { CONNECTION_STATES, TOPICS } from '../src/events.js'
+import { CONNECTION_STATES, TAK_OUTPUT_STATES, TOPICS } from '../src/events.js'
 import { KISMET_ERROR_KINDS } from '../src/kismet/errors.js'
 import { EVENTBUS_STATES } from '../src/kismet/eventbus.js'
 import { EVENTBUS_TOPICS } from '../src/kismet/wire.js'
@@ -100,6 +100,21 @@ const routes: FastifyPluginAsync = async (app) => {
     return counters ? [[{ outcome: 'delivered' }, counters.delivered], [{ outcome: 'failure' }, counters.failures], [{ outcome: 'dropped' }, counters.dropped]] : []
   })
   mirroredGauge(registry, 'kismet_ws_watch_webhook_queued', 'Watch-list webhook deliveries waiting', [], () => [[{}, app.watchlist.webhook?.counters.queued ?? 0]])
+  const takOutputs = () => app.tak.counters().outputs
+  mirroredCounter(registry, 'kismet_ws_tak_events_total', 'CoT events produced for TAK, by kind (device, sensor, delete)', ['kind'], () => Object.entries(app.tak.counters().events).map(([kind, n]) => [{ kind }, n]))
+  mirroredGauge(registry, 'kismet_ws_tak_markers', 'TAK markers live now (sent, not stale), by kind', ['kind'], () => {
+    const { markers } = app.tak.status()
+    return [[{ kind: 'device' }, markers.devices], [{ kind: 'sensor' }, markers.sensors]]
+  })
+  mirroredGauge(registry, 'kismet_ws_tak_output_state', 'State of each TAK output (1 for the current state)', ['output', 'state'], () =>
+    takOutputs().flatMap((o) => TAK_OUTPUT_STATES.map((state): Sample => [{ output: o.output, state }, o.state === state ? 1 : 0])),
+  )
+  mirroredGauge(registry, 'kismet_ws_tak_output_queued', 'CoT events waiting in a TAK output (streams: latest per uid, bounded)', ['output'], () => takOutputs().map((o) => [{ output: o.output }, o.queued]))
+  mirroredCounter(registry, 'kismet_ws_tak_output_sent_total', 'CoT events sent, by TAK output', ['output'], () => takOutputs().map((o) => [{ output: o.output }, o.sent]))
+  mirroredCounter(registry, 'kismet_ws_tak_output_dropped_total', 'CoT events a TAK output never sent (superseded, queue full, network refused)', ['output'], () => takOutputs().map((o) => [{ output: o.output }, o.dropped]))
+  mirroredCounter(registry, 'kismet_ws_tak_output_bytes_sent_total', 'Bytes sent, by TAK output', ['output'], () => takOutputs().map((o) => [{ output: o.output }, o.bytesSent]))
+  mirroredCounter(registry, 'kismet_ws_tak_output_bytes_received_total', 'Bytes a TAK server sent back (read and discarded), by TAK output', ['output'], () => takOutputs().map((o) => [{ output: o.output }, o.bytesReceived]))
+  mirroredCounter(registry, 'kismet_ws_tak_output_connects_total', 'Connections made (UDP: sockets opened), by TAK output', ['output'], () => takOutputs().map((o) => [{ output: o.output }, o.connects]))
 
   const schema = {
     summary: 'Prometheus metrics (text exposition format)',

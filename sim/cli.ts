@@ -1,6 +1,6 @@
 // npm run sim -- --port 2501 --devices 50 --api-key KEY [--user U --password P]
 //               [--flavor release-2025-09-R1|master] [--tick-ms 1000] [--host 127.0.0.1] [--prefix /kismet]
-//               [--name north] [--seed 1]
+//               [--name north] [--seed 1] [--gps 38.8895,-77.0353]
 // Runs a simulated Kismet until SIGINT/SIGTERM: prints its URL and API key, keeps devices alive.
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     prefix: { type: 'string' },
     seed: { type: 'string' },
     name: { type: 'string' },
+    gps: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
@@ -40,7 +41,8 @@ if (values.help) {
   process.stdout.write(
     'Usage: npm run sim -- [--port 2501] [--host 127.0.0.1] [--devices 50] [--api-key KEY]\n' +
       '                      [--user U --password P] [--flavor release-2025-09-R1|master]\n' +
-      '                      [--tick-ms 1000] [--prefix /kismet] [--seed 1] [--name Kismet]\n',
+      '                      [--tick-ms 1000] [--prefix /kismet] [--seed 1] [--name Kismet]\n' +
+      '                      [--gps LAT,LON]   (a GPS at that point: devices get locations)\n',
   )
   process.exit(0)
 }
@@ -48,6 +50,13 @@ if (values.help) {
 const flavor = (values.flavor ?? 'release-2025-09-R1') as SimFlavor
 if (!FLAVORS.includes(flavor)) fail(`--flavor expects one of ${FLAVORS.join(', ')}, got "${values.flavor}"`)
 if ((values.user === undefined) !== (values.password === undefined)) fail('--user and --password go together')
+
+let gps: { lat: number; lon: number } | undefined
+if (values.gps !== undefined) {
+  const [lat, lon] = values.gps.split(',').map(Number)
+  if (!Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat!) > 90 || Math.abs(lon!) > 180) fail(`--gps expects LAT,LON in degrees, got "${values.gps}"`)
+  gps = { lat: lat!, lon: lon! }
+}
 
 const apiKey = values['api-key'] ?? randomBytes(16).toString('hex').toUpperCase()
 const tickMs = integer(values['tick-ms'], 'tick-ms', 1000, 1)
@@ -60,6 +69,7 @@ const sim = new KismetSimulator({
   flavor,
   prefix: values.prefix,
   ...(values.name !== undefined && { serverName: values.name }),
+  ...(gps !== undefined && { location: gps }),
 })
 
 const url = await sim.listen(integer(values.port, 'port', 2501), values.host ?? '127.0.0.1').catch((error: unknown) => fail(`cannot listen: ${(error as Error).message}`))

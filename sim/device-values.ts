@@ -51,28 +51,46 @@ export function basicCryptSet(device: SimDevice): number {
   return device.crypt !== '' && device.crypt !== 'Open' ? 2 : 0
 }
 
-/** A location triplet (KISMET-API.md 3.7), or null for a device without GPS. */
-export function locationTriplet(entry: DeviceEntry): JsonObject | null {
+/**
+ * `kismet.device.base.location` of a device heard with a fix, as the GPS captures show it
+ * (fixtures gps/): `loc_fix`, then `min_loc` and `max_loc` (geopoint and alt only), `last`
+ * (with speed and heading, no time) and `avg_loc` (with a time). The simulated sensor stands
+ * still, so the box, the average and the last position are one point. Null without a fix.
+ */
+export function locationRecord(entry: DeviceEntry): JsonObject | null {
   const location = entry.device.location
   if (location === null) return null
+  const point = { 'kismet.common.location.geopoint': [location.lon, location.lat], 'kismet.common.location.alt': location.alt }
   return {
-    'kismet.common.location.geopoint': [location.lon, location.lat],
-    'kismet.common.location.alt': location.alt,
-    'kismet.common.location.fix': location.fix,
-    'kismet.common.location.time_sec': entry.locationTimeSec,
-    'kismet.common.location.time_usec': 0,
+    'kismet.common.location.loc_fix': location.fix,
+    'kismet.common.location.min_loc': { ...point },
+    'kismet.common.location.max_loc': { ...point },
+    'kismet.common.location.last': {
+      ...point,
+      'kismet.common.location.fix': location.fix,
+      'kismet.common.location.speed': 0,
+      'kismet.common.location.heading': 0,
+    },
+    'kismet.common.location.avg_loc': {
+      ...point,
+      'kismet.common.location.fix': location.fix,
+      'kismet.common.location.time_sec': entry.locationTimeSec,
+      'kismet.common.location.time_usec': 0,
+    },
   }
 }
 
-/** `kismet.device.base.location` of a device with GPS: loc_fix and the four triplets. */
-export function locationRecord(entry: DeviceEntry): JsonObject | null {
-  const triplet = locationTriplet(entry)
-  if (triplet === null || entry.device.location === null) return null
+/**
+ * `kismet.common.signal.peak_loc`: where the strongest signal was heard, with the time of
+ * that packet; [0, 0], alt 0 and fix 0 when it came without a fix (master keeps that record).
+ */
+export function peakLocationRecord(entry: DeviceEntry): JsonObject {
+  const peak = entry.device.peakLocation
   return {
-    'kismet.common.location.loc_fix': entry.device.location.fix,
-    'kismet.common.location.min_loc': triplet,
-    'kismet.common.location.max_loc': triplet,
-    'kismet.common.location.avg_loc': triplet,
-    'kismet.common.location.last': triplet,
+    'kismet.common.location.geopoint': peak === null ? [0, 0] : [peak.lon, peak.lat],
+    'kismet.common.location.alt': peak?.alt ?? 0,
+    'kismet.common.location.fix': peak?.fix ?? 0,
+    'kismet.common.location.time_sec': entry.peakTimeSec,
+    'kismet.common.location.time_usec': 0,
   }
 }

@@ -9,11 +9,11 @@ import {
   hasSignal,
   lastBssid,
   locationRecord,
-  locationTriplet,
   maxSignal,
   minSignal,
+  peakLocationRecord,
 } from './device-values.js'
-import { renderDevice, type DeviceRenderContext } from './render-device.js'
+import { renderDevice, signalHasPeak, type DeviceRenderContext } from './render-device.js'
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js'
 import type { DeviceEntry } from './store.js'
 import type { FieldSpec } from '../src/kismet/wire.js'
@@ -101,7 +101,12 @@ function locationPart(entry: DeviceEntry, part: 'avg_loc' | 'last' | 'min_loc' |
 }
 
 function geopoint(entry: DeviceEntry): JsonValue {
-  return locationTriplet(entry)?.['kismet.common.location.geopoint'] ?? 0
+  const location = entry.device.location
+  return location === null ? 0 : [location.lon, location.lat]
+}
+
+function peakLocation(entry: DeviceEntry, ctx: DeviceRenderContext): JsonValue {
+  return hasSignal(entry.device) && signalHasPeak(ctx.profile, entry.device) ? peakLocationRecord(entry) : 0
 }
 
 /**
@@ -130,6 +135,7 @@ export const FAST_DEVICE_FIELDS: ReadonlyMap<string, DeviceGetter> = new Map<str
   [`${SIGNAL}last_signal`, (e) => (hasSignal(e.device) ? e.device.signal : 0)],
   [`${SIGNAL}min_signal`, (e) => minSignal(e)],
   [`${SIGNAL}max_signal`, (e) => maxSignal(e)],
+  [`${SIGNAL}peak_loc`, (e, ctx) => peakLocation(e, ctx)],
   [`${LOCATION}loc_fix`, (e) => e.device.location?.fix ?? 0],
   [`${LOCATION}avg_loc`, (e) => locationPart(e, 'avg_loc')],
   [`${LOCATION}last`, (e) => locationPart(e, 'last')],

@@ -29,6 +29,8 @@ export interface FlavorProfile {
    * {"kismet.common.location.loc_fix": 0}, the release leaves the key out (null here).
    */
   locationWithoutFix: JsonObject | null
+  /** Whether a device never heard with a fix still has `signal/peak_loc` ([0, 0], fix 0): master yes, the release no. */
+  peakWithoutFix: boolean
   /** The 500 body for a URL piece that does not parse as `target`. */
   parseError(value: string, target: ParseTarget): string
 }
@@ -41,12 +43,14 @@ function stringField(record: JsonObject, key: string): string {
 
 function profile(flavor: SimFlavor, templates: FlavorTemplates, parseError: FlavorProfile['parseError']): FlavorProfile {
   const location = templates.deviceAp['kismet.device.base.location']
+  const signal = templates.deviceAp['kismet.device.base.signal']
   return {
     flavor,
     templates,
     version: stringField(templates.systemStatus, 'kismet.system.version'),
     git: stringField(templates.systemStatus, 'kismet.system.git'),
     locationWithoutFix: isJsonObject(location) ? location : null,
+    peakWithoutFix: isJsonObject(signal) && isJsonObject(signal['kismet.common.signal.peak_loc']),
     parseError,
   }
 }

@@ -83,3 +83,29 @@ export function adler32(text: string): number {
   }
   return ((b << 16) | a) >>> 0
 }
+
+/**
+ * Kismet's own adler32_checksum (util.cc), which GPS and datasource UUIDs derive from: it
+ * starts from 0, adds four bytes at a time (read as a little-endian word) without the
+ * modulus, and returns 0 for fewer than four bytes. Not the standard Adler-32 above.
+ */
+export function kismetAdler32(text: string): number {
+  const bytes = Buffer.from(text, 'utf8')
+  if (bytes.length < 4) return 0
+  let s1 = 0
+  let s2 = 0
+  let i = 0
+  for (; i < bytes.length - 4; i += 4) {
+    const b0 = bytes[i]!
+    const b1 = bytes[i + 1]!
+    const b2 = bytes[i + 2]!
+    const b3 = bytes[i + 3]!
+    s2 = (s2 + 4 * (s1 + b0) + 3 * b1 + 2 * b2 + b3) >>> 0
+    s1 = (s1 + b0 + b1 + b2 + b3) >>> 0
+  }
+  for (; i < bytes.length; i++) {
+    s1 = (s1 + bytes[i]!) >>> 0
+    s2 = (s2 + s1) >>> 0
+  }
+  return ((s1 & 0xffff) + (s2 << 16)) >>> 0
+}

@@ -9,8 +9,8 @@ import {
   hasSignal,
   lastBssid,
   locationRecord,
-  locationTriplet,
   maxSignal,
+  peakLocationRecord,
   minSignal,
   typeBits,
 } from './device-values.js'
@@ -19,6 +19,7 @@ import { adler32, deviceKeyForMac, ZERO_MAC } from './ids.js'
 import { cloneJson, isJsonObject, setIfPresent, type JsonObject, type JsonValue } from './json.js'
 import { cryptProfile } from './seed.js'
 import type { DeviceEntry } from './store.js'
+import type { SimDevice } from './types.js'
 
 /** What a device record needs from the rest of the simulator. */
 export interface DeviceRenderContext {
@@ -145,7 +146,7 @@ function probedSsidRecord(template: JsonObject, entry: DeviceEntry): JsonObject 
   return record
 }
 
-function signalRecord(record: JsonObject, entry: DeviceEntry): void {
+function signalRecord(record: JsonObject, entry: DeviceEntry, ctx: DeviceRenderContext): void {
   const device = entry.device
   const signal = record['kismet.device.base.signal']
   if (!isJsonObject(signal)) return
@@ -158,14 +159,15 @@ function signalRecord(record: JsonObject, entry: DeviceEntry): void {
   setIfPresent(signal, 'kismet.common.signal.min_signal', minSignal(entry))
   setIfPresent(signal, 'kismet.common.signal.max_signal', maxSignal(entry))
   setRrdTime(signal, 'kismet.common.signal.signal_rrd', device.lastTime, device.signal)
-  const peak = signal['kismet.common.signal.peak_loc']
-  if (isJsonObject(peak)) {
-    const triplet = locationTriplet(entry)
-    setIfPresent(peak, 'kismet.common.location.geopoint', triplet?.['kismet.common.location.geopoint'] ?? [0, 0])
-    setIfPresent(peak, 'kismet.common.location.alt', device.location?.alt ?? 0)
-    setIfPresent(peak, 'kismet.common.location.fix', device.location?.fix ?? 0)
-    setIfPresent(peak, 'kismet.common.location.time_sec', device.lastTime)
-  }
+  // Master keeps peak_loc from the first packet on ([0, 0] without a fix); the release creates
+  // it only when a strongest packet came with a GPS position (devicetracker_component.cc).
+  if (signalHasPeak(ctx.profile, device)) signal['kismet.common.signal.peak_loc'] = peakLocationRecord(entry)
+  else delete signal['kismet.common.signal.peak_loc']
+}
+
+/** Whether the device's signal record carries `peak_loc` on this flavor. */
+export function signalHasPeak(profile: FlavorProfile, device: SimDevice): boolean {
+  return profile.peakWithoutFix || device.peakLocation !== null
 }
 
 function seenByRecord(record: JsonObject, entry: DeviceEntry, ctx: DeviceRenderContext): void {
@@ -275,7 +277,7 @@ export function renderDevice(entry: DeviceEntry, ctx: DeviceRenderContext): Json
   for (const rrd of ['kismet.device.base.packets.rrd', 'kismet.device.base.tx_packets.rrd', 'kismet.device.base.rx_packets.rrd', 'kismet.device.base.datasize.rrd']) {
     setRrdTime(record, rrd, device.lastTime)
   }
-  signalRecord(record, entry)
+  signalRecord(record, entry, ctx)
   seenByRecord(record, entry, ctx)
   dot11Record(record, entry, ctx, parts)
   const location = locationRecord(entry)

@@ -14,6 +14,7 @@ import {
 } from './fields.js'
 import { notFoundPage } from './pages.js'
 import { renderDevice, type DeviceRenderContext } from './render-device.js'
+import { renderAllGps, renderAllLocations, renderGpsLocation, type SimGps } from './render-gps.js'
 import { renderAlert, renderDatasource, renderStatus, renderTimestamp, renderViews, secondsOf, microsOf } from './render-system.js'
 import type { Reply } from './reply.js'
 import type { DeviceEntry, DeviceStore } from './store.js'
@@ -34,6 +35,8 @@ export interface SimBackend {
   openConnections(): number
   /** Devices that are not in the table, for the `huge` fault's filler. */
   fakeDevices(): Iterator<DeviceEntry>
+  /** The GPS and its UUID, or null when the simulated Kismet has none. */
+  gps(): { position: SimGps; uuid: string } | null
 }
 
 export interface RouteContext {
@@ -429,6 +432,26 @@ async function datasourceByUuid(ctx: RouteContext): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------
+// GPS
+
+async function gpsLocation(ctx: RouteContext): Promise<void> {
+  const gps = ctx.backend.gps()
+  const now = ctx.backend.nowMs()
+  await sendRecord(ctx, renderGpsLocation(gps?.position ?? null, gps?.uuid ?? '', secondsOf(now), microsOf(now)))
+}
+
+async function allGps(ctx: RouteContext): Promise<void> {
+  const gps = ctx.backend.gps()
+  await sendRecords(ctx, renderAllGps(gps?.position ?? null, gps?.uuid ?? '', ctx.backend.startSec()))
+}
+
+async function allLocations(ctx: RouteContext): Promise<void> {
+  const gps = ctx.backend.gps()
+  const now = ctx.backend.nowMs()
+  await sendRecord(ctx, renderAllLocations(gps?.position ?? null, gps?.uuid ?? '', secondsOf(now), microsOf(now)))
+}
+
+// ---------------------------------------------------------------------------------------
 // Session
 
 async function checkSession(ctx: RouteContext): Promise<void> {
@@ -467,6 +490,9 @@ export const ROUTES: readonly Route[] = [
   route('/alerts/by-id/{hash}/alert.json', GET_POST, 'login', alertById),
   route('/datasource/all_sources.json', GET_POST, 'login', datasources),
   route('/datasource/by-uuid/{uuid}/source.json', GET_POST, 'login', datasourceByUuid),
+  route('/gps/location.json', GET_POST, 'login', gpsLocation),
+  route('/gps/all_gps.json', GET_POST, 'login', allGps),
+  route('/gps/all_locations.json', GET_POST, 'login', allLocations),
 ]
 
 /** Runs a route's handler, turning Kismet-style handler errors into their answers. */

@@ -162,15 +162,21 @@ function freshMac(ctx: SeedContext, vendor: Vendor | null, extra: Set<string>): 
   }
 }
 
-function seedLocation(ctx: SeedContext): SimLocation | null {
-  if (ctx.gps === null || !ctx.prng.chance(0.8)) return null
+/**
+ * Where a seeded device was heard: with a GPS, most devices have a location near it; as in
+ * the GPS captures (fixtures gps/), about a third of those heard their strongest packet
+ * before the fix (peak_loc [0, 0]), the others where they were heard.
+ */
+function seedPlace(ctx: SeedContext): { location: SimLocation | null; peakLocation: SimLocation | null } {
+  if (ctx.gps === null || !ctx.prng.chance(0.8)) return { location: null, peakLocation: null }
   const round = (value: number): number => Math.round(value * 1e6) / 1e6
-  return {
+  const location = {
     lat: round(ctx.gps.lat + (ctx.prng.next() - 0.5) * 0.01),
     lon: round(ctx.gps.lon + (ctx.prng.next() - 0.5) * 0.01),
     alt: ctx.prng.int(5, 80),
     fix: 3,
   }
+  return { location, peakLocation: ctx.prng.chance(0.65) ? { ...location } : null }
 }
 
 function seedTimes(ctx: SeedContext): { firstTime: number; lastTime: number } {
@@ -207,7 +213,7 @@ export function seedAccessPoint(ctx: SeedContext, macs: Set<string>, ssids: Set<
     packets,
     dataBytes: prng.chance(0.7) ? prng.int(1_000, 5_000_000) : 0,
     signal: prng.int(-92, -35),
-    location: seedLocation(ctx),
+    ...seedPlace(ctx),
     ssid,
     probedSsid: null,
     clients: 0,
@@ -250,7 +256,7 @@ export function seedClient(ctx: SeedContext, macs: Set<string>, networks: readon
     packets,
     dataBytes: ap ? packets * prng.int(80, 1_200) : 0,
     signal: prng.int(-90, -40),
-    location: seedLocation(ctx),
+    ...seedPlace(ctx),
     ssid: null,
     probedSsid,
     clients: 0,
@@ -299,6 +305,8 @@ export function deviceFromInit(ctx: SeedContext, init: Partial<SimDevice>, netwo
   base.dataBytes = base.bssid !== null && !wantsAp ? base.packets * ctx.prng.int(80, 1_200) : 0
   if (init.type !== undefined && wantsAp) base.type = init.type
   const device: SimDevice = { ...base, ...init }
+  // A device given a location was heard there, strongest packet included, unless told otherwise.
+  if (init.location !== undefined && init.peakLocation === undefined) device.peakLocation = init.location === null ? null : { ...init.location }
   if (init.mac !== undefined) {
     device.mac = init.mac.toUpperCase()
     if (init.key === undefined) device.key = deviceKeyForMac(device.mac)

@@ -11,12 +11,12 @@ import { recordValue, SimEventbus, type SimEventbusFault, type SimEventbusStats 
 import { DeviceFieldWriter } from './fields.js'
 import { flavorProfile, type FlavorProfile } from './flavor.js'
 import { SimHttp } from './http.js'
-import { adler32, datasourceUuid, deviceKeyForMac, serverUuid } from './ids.js'
+import { datasourceUuid, deviceKeyForMac, serverUuid } from './ids.js'
 import type { JsonObject } from './json.js'
 import { Prng } from './prng.js'
 import { renderDevice, type DeviceRenderContext } from './render-device.js'
-import { renderGpsLocation } from './render-gps.js'
-import { renderAlert, renderDatasource, renderTimestamp, secondsOf } from './render-system.js'
+import { gpsUuid, renderGpsLocation, type SimGps } from './render-gps.js'
+import { microsOf, renderAlert, renderDatasource, renderTimestamp, secondsOf } from './render-system.js'
 import type { SimBackend } from './routes.js'
 import { deviceFromInit, seedAccessPoint, seedClient, seedDevices, type SeedContext } from './seed.js'
 import { DeviceStore, type DeviceEntry } from './store.js'
@@ -64,8 +64,12 @@ export interface SimTickOptions {
 /** Kismet's default 2.4 GHz hop order, then the common 5 GHz channels. */
 const DEFAULT_HOP_CHANNELS = ['1', '6', '11', '2', '7', '3', '8', '4', '9', '5', '10', '36', '40', '44', '48', '149', '153', '157', '161']
 
+function copyLocation(location: SimLocation | null): SimLocation | null {
+  return location === null ? null : { ...location }
+}
+
 function copyDevice(device: SimDevice): SimDevice {
-  return { ...device, location: device.location === null ? null : { ...device.location } }
+  return { ...device, location: copyLocation(device.location), peakLocation: copyLocation(device.peakLocation) }
 }
 
 function clamp(value: number, min: number, max: number): number {
@@ -87,13 +91,12 @@ export class KismetSimulator {
   readonly #eventbus = new SimEventbus()
   readonly #timers: SimTimers
   #tickTimer: TimerHandle | undefined
-  /** Kismet's GPS fix of the sensor itself (GPS_LOCATION); null: no GPS, or no fix. */
-  #gps: SimLocation | null
-  readonly #gpsUuid: string
   #alerts: SimAlert[] = []
   #lastAlertMicros = 0
   #datasources: SimDatasource[]
   #startSec: number
+  /** Kismet's GPS (/gps/*.json, GPS_LOCATION frames, device locations); null: no GPS. */
+  #gps: SimGps | null
 
   constructor(options: SimulatorOptions = {}) {
     this.#options = options
@@ -106,14 +109,12 @@ export class KismetSimulator {
     if (this.#prefix !== '' && !this.#prefix.startsWith('/')) this.#prefix = `/${this.#prefix}`
     this.#serverUuid = serverUuid(this.#prng)
     this.#startSec = this.#nowSec()
+    this.#gps = options.location ? { lat: options.location.lat, lon: options.location.lon, alt: options.location.alt ?? 20, fix: 3 } : null
     for (const device of seedDevices(this.#seedContext(this.#prng), options.devices ?? 0)) this.#store.add(device)
     let packets = 0
     for (const entry of this.#store.entries()) packets += entry.device.packets
     this.#datasources = [this.#datasource({ numPackets: packets }, 0)]
     this.#timers = options.timers ?? systemClock
-    this.#gps = options.location ? { lat: options.location.lat, lon: options.location.lon, alt: 0, fix: 3 } : null
-    const hex = (text: string) => adler32(text).toString(16).toUpperCase().padStart(8, '0')
-    this.#gpsUuid = `${hex(`gps ${seed}`)}-0000-0000-0000-0000${hex(`gps node ${seed}`)}`
     this.#backendView = this.#backend()
     this.#http = new SimHttp(this.#backendView, {
       prefix: this.#prefix,
@@ -221,20 +222,12 @@ export class KismetSimulator {
     this.#eventbus.drop()
   }
 
-  /** The sensor's own GPS fix (GPS_LOCATION frames); null: no fix. */
-  setGps(location: SimLocation | null): void {
-    this.#gps = location === null ? null : { ...location }
-  }
-
-  get gps(): SimLocation | null {
-    return this.#gps === null ? null : { ...this.#gps }
-  }
-
   /** Kismet's one-second events: TIMESTAMP, then GPS_LOCATION (eventbus/subscribe_wildcard.json). */
   #eventbusSecond(): void {
     const now = this.#clock()
     this.#eventbus.publish('TIMESTAMP', recordValue(renderTimestamp(now)))
-    this.#eventbus.publish('GPS_LOCATION', recordValue(renderGpsLocation(this.#gps, this.#gpsUuid, now)))
+    const uuid = this.#gps === null ? '' : gpsUuid(this.#options.serverName ?? 'Kismet', this.#gps)
+    this.#eventbus.publish('GPS_LOCATION', recordValue(renderGpsLocation(this.#gps, uuid, secondsOf(now), microsOf(now))))
   }
 
   #startTicking(): void {
@@ -310,6 +303,7 @@ export class KismetSimulator {
     this.#store.update(key, (device) => {
       Object.assign(device, patch)
       if (patch.location) device.location = { ...patch.location }
+      if (patch.peakLocation) device.peakLocation = { ...patch.peakLocation }
       if (patch.mac !== undefined) device.mac = patch.mac.toUpperCase()
       device.modTime = patch.modTime ?? now
       device.lastTime = patch.lastTime ?? now
@@ -382,6 +376,22 @@ export class KismetSimulator {
   }
 
   // -------------------------------------------------------------------------------------
+  // GPS
+
+  /** Kismet's GPS: null for none (the default unless `location` was given). */
+  get gps(): SimGps | null {
+    return this.#gps === null ? null : { ...this.#gps }
+  }
+
+  /**
+   * Moves the GPS (the sensor travels), loses its fix (`fix` below 2) or removes it (null).
+   * Devices keep the locations they were heard at; new devices get locations around it.
+   */
+  setGps(position: { lat: number; lon: number; alt?: number; fix?: number } | null): void {
+    this.#gps = position === null ? null : { lat: position.lat, lon: position.lon, alt: position.alt ?? 20, fix: position.fix ?? 3 }
+  }
+
+  // -------------------------------------------------------------------------------------
   // Datasources
 
   /** Replaces the capture sources; missing properties get a running, hopping Wi-Fi card's values. */
@@ -447,7 +457,7 @@ export class KismetSimulator {
       prng,
       nowSec: this.#nowSec(),
       macTaken: (mac) => this.#store.keyForMac(mac) !== undefined,
-      gps: this.#options.location ?? null,
+      gps: this.#gps !== null && this.#gps.fix >= 2 ? { lat: this.#gps.lat, lon: this.#gps.lon } : null,
     }
   }
 
@@ -538,7 +548,7 @@ export class KismetSimulator {
       next: (): IteratorResult<DeviceEntry> => {
         const device = aps.length < 8 || this.#fakePrng.chance(1 / 3) ? seedAccessPoint(ctx, macs, ssids) : seedClient(ctx, macs, aps)
         if (device.type === 'Wi-Fi AP' && aps.length < 64) aps.push(device)
-        return { done: false, value: { device, seq: 0, minSignal: device.signal, maxSignal: device.signal, locationTimeSec: device.lastTime } }
+        return { done: false, value: { device, seq: 0, minSignal: device.signal, maxSignal: device.signal, locationTimeSec: device.lastTime, peakTimeSec: device.lastTime } }
       },
     }
   }
@@ -563,6 +573,7 @@ export class KismetSimulator {
       datasourceList: () => this.#datasources,
       openConnections: () => this.#http.openConnections,
       fakeDevices: () => this.#fakeDevices(),
+      gps: () => (sim.#gps === null ? null : { position: sim.#gps, uuid: gpsUuid(this.#options.serverName ?? 'Kismet', sim.#gps) }),
       deviceContext: (): DeviceRenderContext => {
         // Devices are seen by the first source; with none configured, the template's source stands in.
         const source = this.#datasources[0]

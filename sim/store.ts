@@ -12,6 +12,8 @@ export interface DeviceEntry {
   maxSignal: number
   /** When the location last changed (seconds), for the location triplets' time_sec. */
   locationTimeSec: number
+  /** When the strongest signal was heard (seconds): `signal/peak_loc`'s time_sec. */
+  peakTimeSec: number
 }
 
 export class DeviceStore {
@@ -55,6 +57,7 @@ export class DeviceStore {
       minSignal: signal,
       maxSignal: signal,
       locationTimeSec: device.lastTime,
+      peakTimeSec: device.lastTime,
     }
     this.#byKey.set(device.key, entry)
     this.#keyByMac.set(device.mac, device.key)
@@ -82,6 +85,7 @@ export class DeviceStore {
     }
     if (device.signal !== 0) {
       entry.minSignal = entry.minSignal === 0 ? device.signal : Math.min(entry.minSignal, device.signal)
+      if (entry.maxSignal === 0 || device.signal > entry.maxSignal) entry.peakTimeSec = device.lastTime
       entry.maxSignal = entry.maxSignal === 0 ? device.signal : Math.max(entry.maxSignal, device.signal)
     }
     if (device.location !== before.location) entry.locationTimeSec = device.modTime

@@ -32,8 +32,12 @@ export interface SimulatorOptions {
   flavor?: SimFlavor
   /** httpd_uri_prefix, e.g. '/kismet'. */
   prefix?: string
-  /** Give seeded devices GPS locations scattered around this point (default: no GPS, as on most sensors). */
-  location?: { lat: number; lon: number }
+  /**
+   * Kismet's GPS, a fixed position like Kismet's own virtual GPS
+   * (`gps=virtual:name=fixed,lat=..,lon=..,alt=..`, fixtures gps/): /gps/*.json report it, and
+   * seeded devices get locations scattered around it. Default: no GPS, as on most sensors.
+   */
+  location?: { lat: number; lon: number; alt?: number }
   /** Raise the LOGDISABLED system alert at start and on restart(), like a server started with -n (default false). */
   logDisabledAlert?: boolean
   /** kismet.system.server_name (Kismet's default: "Kismet"); several simulators at once tell themselves apart by it. */
@@ -63,7 +67,13 @@ export interface SimDevice {
   dataBytes: number
   /** dBm, 0 = no signal record */
   signal: number
+  /** Where the device was heard (the sensor's position then): `location/*` of the record; null: never heard with a fix. */
   location: SimLocation | null
+  /**
+   * Where its strongest signal was heard (`signal/peak_loc`); null: not with a fix (Kismet's
+   * master build then shows [0, 0] with fix 0, even for a device with a location).
+   */
+  peakLocation: SimLocation | null
   /** Beaconed SSID ('' hidden); null when the device has no beacon record (clients). */
   ssid: string | null
   /** Last probed SSID ('' = wildcard probe); null when the device never probed. */

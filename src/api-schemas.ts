@@ -1,7 +1,7 @@
 // TypeBox schemas of the REST API (SPEC section 4): every response and error. Routes
 // validate and serialise with them; /docs is generated from them; tests check against them.
 import { Type, type Static } from '@sinclair/typebox'
-import { BANDS, ConnectionStateSchema, DEVICE_TYPES, ENCRYPTION_CLASSES, SubscriptionsSchema, TOPICS, WatchEntrySchema, WifiDeviceSchema } from './events.js'
+import { BANDS, ConnectionStateSchema, DEVICE_TYPES, ENCRYPTION_CLASSES, SubscriptionsSchema, TAK_COT_KINDS, TakStatusDataSchema, TOPICS, WatchEntrySchema, WifiDeviceSchema } from './events.js'
 import { MAX_WATCH_ENTRIES, WatchEntryInputSchema } from './watchlist/entries.js'
 import { KISMET_ERROR_KINDS } from './kismet/errors.js'
 import { ERROR_CODES, EVENT_TYPES } from './events.js'
@@ -63,6 +63,17 @@ const SensorStatusSchema = Type.Object({
 })
 export type SensorStatus = Static<typeof SensorStatusSchema>
 
+/** TAK in /status: whether it runs, the markers live now, each output as tak:status shows it. */
+const TakStatusSchema = Type.Object({
+  enabled: Type.Boolean({ description: 'TAK_ENABLED' }),
+  markers: Type.Object({
+    devices: Type.Integer({ minimum: 0, description: 'device markers live at TAK clients (sent, not stale)' }),
+    sensors: Type.Integer({ minimum: 0, description: "sensors' own markers live" }),
+    candidates: Type.Integer({ minimum: 0, description: 'devices that pass the policy (at most TAK_MAX_DEVICES of them get a marker)' }),
+  }),
+  outputs: Type.Array(TakStatusDataSchema),
+})
+
 export const StatusResponseSchema = Type.Object({
   success: Type.Literal(true),
   data: Type.Object({
@@ -78,6 +89,7 @@ export const StatusResponseSchema = Type.Object({
       { description: 'All sensors taken together: the least ready state, the most retries, the devices of all' },
     ),
     sensors: Type.Array(SensorStatusSchema),
+    tak: TakStatusSchema,
     websocket: Type.Object({
       clients: Type.Integer({ minimum: 0, description: 'Socket.IO clients connected (the same count as /stats and system:status)' }),
       clientDetails: Type.Array(
@@ -169,6 +181,10 @@ export const StatsResponseSchema = Type.Object({
       dropped: Type.Integer({ minimum: 0 }),
       refused: Type.Integer({ minimum: 0, description: 'Socket.IO connections refused, every reason' }),
       refusedByReason: countsOf(REFUSAL_REASONS),
+    }),
+    tak: Type.Object({
+      events: countsOf(TAK_COT_KINDS),
+      outputs: Type.Array(Type.Pick(TakStatusDataSchema, ['output', 'state', 'sent', 'dropped', 'queued', 'bytesSent', 'bytesReceived', 'connects'])),
     }),
   }),
 })

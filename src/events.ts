@@ -24,6 +24,8 @@ export type Location = Static<typeof LocationSchema>
 export const WifiDeviceSchema = Type.Object({
   key: Type.String(),
   mac: Type.String(),
+  /** Kismet's PHY name ('IEEE802.11', 'Bluetooth', ...): a MAC is one device per PHY. */
+  phy: Type.String(),
   name: Type.String(),
   ssid: Nullable(Type.String()),
   type: Type.Union(DEVICE_TYPES.map((t) => Type.Literal(t))),
@@ -182,6 +184,58 @@ export const WatchEventDataSchema = Type.Object({
 export type WatchEventData = Static<typeof WatchEventDataSchema>
 
 /** Every event type, its payload schema and the room it is delivered to. */
+/**
+ * `tak:cot`: one Cursor-on-Target event as produced for TAK (src/tak/), whether or not a
+ * network output is enabled. `kind`: a device's marker, the sensor's own, or the explicit
+ * delete of a device's marker; `deviceKey` is the device's Kismet key (null for the sensor).
+ */
+export const TAK_COT_KINDS = ['device', 'sensor', 'delete'] as const
+export const TakCotDataSchema = Type.Object({
+  uid: Type.String(),
+  deviceKey: Nullable(Type.String()),
+  kind: Type.Union(TAK_COT_KINDS.map((k) => Type.Literal(k))),
+  xml: Type.String(),
+})
+export type TakCotData = Static<typeof TakCotDataSchema>
+
+/** The TAK network outputs (each enabled by configuration) and the states they go through. */
+export const TAK_OUTPUTS = ['multicast', 'unicast', 'tcp', 'tls'] as const
+export type TakOutputName = (typeof TAK_OUTPUTS)[number]
+export const TAK_OUTPUT_STATES = ['connecting', 'connected', 'backoff', 'closed'] as const
+export type TakOutputState = (typeof TAK_OUTPUT_STATES)[number]
+
+/**
+ * `tak:status`: one output's state and counters. An output serves every sensor, so this
+ * event is about no sensor: its envelope has no `sensor`, and it reaches every subscriber of
+ * `tak`, whatever sensors the subscription is narrowed to.
+ */
+export const TakStatusDataSchema = Type.Object({
+  output: Type.Union(TAK_OUTPUTS.map((o) => Type.Literal(o))),
+  /** Where it sends (host:port; never a credential). */
+  target: Type.String(),
+  /** UDP outputs are `connected` once their socket is ready to send. */
+  state: Type.Union(TAK_OUTPUT_STATES.map((s) => Type.Literal(s))),
+  /** CoT events handed to the network. */
+  sent: Type.Integer({ minimum: 0 }),
+  /** CoT events never sent: superseded by a newer one of the same uid while queued, pushed out of a full queue, or refused by the network. */
+  dropped: Type.Integer({ minimum: 0 }),
+  /** Waiting to be sent (streams: the latest event per uid, bounded). */
+  queued: Type.Integer({ minimum: 0 }),
+  bytesSent: Type.Integer({ minimum: 0 }),
+  /** What the server sent (read and discarded). */
+  bytesReceived: Type.Integer({ minimum: 0 }),
+  /** Connections made (UDP: sockets opened). */
+  connects: Type.Integer({ minimum: 0 }),
+  connectedAt: Nullable(Type.Number()),
+  lastError: Nullable(Type.String()),
+  lastErrorAt: Nullable(Type.Number()),
+})
+export type TakStatusData = Static<typeof TakStatusDataSchema>
+
+/**
+ * Every event type, its payload schema and the room it is delivered to. `sensor: false`
+ * marks a type about no sensor (its envelope has no `sensor`); server:shutdown has no room.
+ */
 export const EVENT_TYPES = {
   'device:update': { room: 'devices', data: DeviceUpdateDataSchema },
   'signal:update': { room: 'devices', data: SignalUpdateDataSchema },
@@ -193,6 +247,8 @@ export const EVENT_TYPES = {
   'server:shutdown': { room: null, data: ServerShutdownDataSchema },
   'watch:found': { room: 'alerts', data: WatchEventDataSchema },
   'watch:lost': { room: 'alerts', data: WatchEventDataSchema },
+  'tak:cot': { room: 'tak', data: TakCotDataSchema },
+  'tak:status': { room: 'tak', data: TakStatusDataSchema, sensor: false },
 } as const
 
 export interface EventDataMap {
@@ -206,13 +262,15 @@ export interface EventDataMap {
   'server:shutdown': ServerShutdownData
   'watch:found': WatchEventData
   'watch:lost': WatchEventData
+  'tak:cot': TakCotData
+  'tak:status': TakStatusData
 }
 export type EventType = keyof EventDataMap
 
 /**
  * The envelope every `event` carries: `id` is `<run id>-<sequence>`, the sequence increasing
  * within a run; `sensor` is the configured name of the sensor the event is about (every type
- * but server:shutdown carries it).
+ * but server:shutdown and tak:status carries it).
  */
 export interface Envelope<T extends EventType = EventType> {
   type: T
@@ -223,20 +281,21 @@ export interface Envelope<T extends EventType = EventType> {
 }
 export type AnyEnvelope = { [T in EventType]: Envelope<T> }[EventType]
 
-/** Event types about one sensor (all but server:shutdown): their envelopes carry `sensor`. */
+/** Event types about one sensor (all but server:shutdown and tak:status): their envelopes carry `sensor`. */
 export function isSensorEvent(type: EventType): boolean {
-  return EVENT_TYPES[type].room !== null
+  const entry = EVENT_TYPES[type]
+  return entry.room !== null && !('sensor' in entry && entry.sensor === false)
 }
 
 export const EnvelopeSchemas = Object.fromEntries(
-  Object.entries(EVENT_TYPES).map(([type, { data, room }]) => [
+  (Object.keys(EVENT_TYPES) as EventType[]).map((type) => [
     type,
     Type.Object({
       type: Type.Literal(type),
-      data,
+      data: EVENT_TYPES[type].data,
       timestamp: Type.Number(),
       id: Type.String(),
-      ...(room !== null && { sensor: Type.String() }),
+      ...(isSensorEvent(type) && { sensor: Type.String() }),
     }),
   ]),
 ) as unknown as { [T in EventType]: TSchema }

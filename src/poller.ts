@@ -29,6 +29,8 @@ export interface KismetSource {
   datasources(): Promise<KismetDatasource[]>
   /** One source by UUID (an eventbus DATASOURCE_* frame names it). */
   datasource(uuid: string): Promise<KismetDatasource>
+  /** Kismet's GPS position (the sensor's own), null without a fix. */
+  gpsLocation(): Promise<Location | null>
 }
 
 export interface PollerLog {
@@ -53,6 +55,8 @@ export interface PollerSettings {
   retryDelayMs: number
   maxRetries: number
   deviceTtlS: number
+  /** How often a cycle also reads Kismet's GPS position (/gps/location.json); 0: never (another reader, the eventbus, may feed setPosition). */
+  gpsIntervalMs: number
 }
 
 export interface PollerOptions {
@@ -101,6 +105,9 @@ export class Poller {
   #sensor: SystemStatusData['sensor']
   /** The sensor's own position (Kismet's GPS), when it has a fix: see setPosition. */
   #position: Location | null = null
+  /** When the poll loop last asked Kismet for its GPS position (service clock). */
+  #positionReadAt: number | undefined
+  #gpsFailureLogged = false
   #lastPollAt: number | undefined
   #authFailureLogged = false
   #outageLogged = false
@@ -402,6 +409,7 @@ export class Poller {
       this.#lastAlertSec = Math.max(this.#lastAlertSec, alerts.latestTimestamp)
       this.#applySources(sources, sourcesRead)
       this.#o.throttle.scanStatus(deriveScanStatus(this.#sources, this.#o.tracker.size))
+      await this.#readPosition()
 
       this.#lastPollAt = this.#o.clock.now()
       this.#o.stats.lastPollMs = this.#lastPollAt - startedAt
@@ -431,6 +439,34 @@ export class Poller {
       const wanted = this.#cycleWanted && !failed
       this.#cycleWanted = false
       this.#scheduleCycle(wanted ? 0 : nextDelay)
+    }
+  }
+
+  /**
+   * Kismet's GPS position, at most every gpsIntervalMs: a sensor box moves at vehicle speed
+   * at most, and its own marker is refreshed far less often (TAK_REFRESH_S), so one small
+   * request every 10 s (the default) instead of one per cycle keeps it current without
+   * doubling the requests of an idle poll. The positions of devices do not depend on it (they
+   * come with every device record). A failed read is no failure of the cycle: the last
+   * position stays, the error is counted by kind and logged once until a read succeeds.
+   */
+  async #readPosition(): Promise<void> {
+    const interval = this.#o.settings.gpsIntervalMs
+    if (interval <= 0) return
+    const now = this.#o.clock.now()
+    if (this.#positionReadAt !== undefined && now - this.#positionReadAt < interval) return
+    this.#positionReadAt = now
+    try {
+      this.setPosition(await this.#o.kismet.gpsLocation())
+      this.#gpsFailureLogged = false
+    } catch (error) {
+      if (this.#stopped) return
+      if (isKismetError(error)) this.#o.stats.kismetErrors[error.kind] += 1
+      if (!this.#gpsFailureLogged) {
+        this.#gpsFailureLogged = true
+        const reason = isKismetError(error) ? `${error.kind}: ${error.message}` : String(error)
+        this.#o.log.warn({ kismet: this.#o.settings.kismetUrl, reason }, `Reading Kismet${this.#named}'s GPS position failed (${reason}); keeping the last one and trying again in ${Math.round(interval / 1000)} s`)
+      }
     }
   }
 

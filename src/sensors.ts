@@ -43,6 +43,7 @@ export class Sensors implements SensorDirectory {
     return this.#byName.get(name)?.devicesAsSaid() ?? []
   }
 
+  /** One device as clients were last told it (undefined: not, or no longer, in the table). */
   deviceOf(name: string, key: string): WifiDevice | undefined {
     return this.#byName.get(name)?.deviceAsSaid(key)
   }

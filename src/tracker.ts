@@ -48,6 +48,7 @@ export function diffDevices(
   const n = next
   if (p.key !== n.key) { (changes ??= {}).key = n.key; liveOnly = false }
   if (p.mac !== n.mac) { (changes ??= {}).mac = n.mac; liveOnly = false }
+  if (p.phy !== n.phy) { (changes ??= {}).phy = n.phy; liveOnly = false }
   if (p.name !== n.name) { (changes ??= {}).name = n.name; liveOnly = false }
   if (p.ssid !== n.ssid) { (changes ??= {}).ssid = n.ssid; liveOnly = false }
   if (p.type !== n.type) { (changes ??= {}).type = n.type; liveOnly = false }

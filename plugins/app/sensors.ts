@@ -38,6 +38,7 @@ export default fp(
             deviceTtlS: config.DEVICE_TTL_S,
             credential: credentialSource(sensor, config.KISMET_SENSORS !== undefined),
             urlSetting: urlSetting(sensor, config.KISMET_SENSORS !== undefined),
+            gpsIntervalMs: config.GPS_INTERVAL_MS,
           },
           throttle: {
             deviceUpdateMs: config.THROTTLE_DEVICE_UPDATE_MS,

@@ -3,8 +3,8 @@
 // the credential, timeouts, the size cap and redaction are the transport's
 // (src/kismet/transport.ts); what the records mean is the mapping's (src/kismet/mapping.ts).
 // A malformed record in a list is skipped and counted; a wrong top-level shape is 'bad_body'.
-import type { Alert, WifiDevice } from '../events.js'
-import { isMappingError, toAlert, toDatasource, toSystemStatus, toWifiDevice } from './mapping.js'
+import type { Alert, Location, WifiDevice } from '../events.js'
+import { isMappingError, toAlert, toDatasource, toLocation, toSystemStatus, toWifiDevice } from './mapping.js'
 import { KismetTransport, type KismetTransportOptions } from './transport.js'
 import { DATASOURCE_FIELDS, DEVICE_FIELDS, KISMET_UUID, STATUS_FIELDS, type KismetDatasource, type KismetSystemStatus } from './wire.js'
 
@@ -175,6 +175,22 @@ export class KismetClient {
     const value = await this.transport.json('POST', path, { fields: DATASOURCE_FIELDS })
     try {
       return toDatasource(value)
+    } catch (error) {
+      if (isMappingError(error)) throw this.transport.badBody(path, error.message)
+      throw error
+    }
+  }
+
+  /**
+   * GET /gps/location.json: Kismet's best GPS fix, the sensor's own position, or null when it
+   * has none (no GPS, or no fix yet: Kismet then answers a geopoint of [0, 0] alone).
+   */
+  async gpsLocation(): Promise<Location | null> {
+    const path = '/gps/location.json'
+    const value = await this.transport.json('GET', path)
+    if (!isObject(value)) throw this.transport.badBody(path, `expected a location object, got ${shapeOf(value)}`)
+    try {
+      return toLocation(value, 'gps')
     } catch (error) {
       if (isMappingError(error)) throw this.transport.badBody(path, error.message)
       throw error

@@ -165,6 +165,8 @@ export function toWifiDevice(record: unknown): WifiDevice {
 
   const key = requireString(record, 'kismet.device.base.key')
   const mac = requireMac(record, 'kismet.device.base.macaddr')
+  // Kismet always names the PHY; a record without one is still a device of an unknown PHY.
+  const phy = optionalString(record, 'kismet.device.base.phyname') || 'unknown'
   const type = deviceTypeOf(field(record, 'kismet.device.base.type'))
   const commonname = optionalString(record, 'kismet.device.base.commonname')
   const firstSec = requireNumber(record, 'kismet.device.base.first_time')
@@ -199,6 +201,7 @@ export function toWifiDevice(record: unknown): WifiDevice {
   const device: WifiDevice = {
     key,
     mac,
+    phy,
     name: commonname || mac,
     ssid,
     type,
@@ -214,8 +217,21 @@ export function toWifiDevice(record: unknown): WifiDevice {
   }
   if (type === 'AP') device.clients = optionalNumber(record, 'dot11.clients', 0)
   if (type === 'Client') device.bssid = optionalMac(field(record, 'dot11.bssid'))
-  device.location = toLocation(field(record, 'location.avg'), 'location.avg')
+  device.location = bestLocation(field(record, 'location.peak'), field(record, 'location.avg'), field(record, 'location.last'))
   return device
+}
+
+/**
+ * Where a device is best placed on a map: where its signal was strongest (`signal/peak_loc`),
+ * else the average of the positions it was heard at (`location/avg_loc`), else the last one
+ * (`location/last`); each counts only with a fix of 2 or more and a position other than
+ * [0, 0]. Kismet's master build keeps a `peak_loc` of [0, 0] with fix 0 for a device whose
+ * strongest signal came before the GPS had a fix, even when its other locations are good
+ * (fixtures gps/), so each candidate is checked, not only its presence. Every position is
+ * the sensor's when it heard the device, not the device's own.
+ */
+export function bestLocation(peak: unknown, average: unknown, last: unknown): Location | null {
+  return toLocation(peak, 'location.peak') ?? toLocation(average, 'location.avg') ?? toLocation(last, 'location.last')
 }
 
 // ---------------------------------------------------------------------------------------

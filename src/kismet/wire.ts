@@ -21,20 +21,32 @@ export const DEVICE_FIELDS = [
   'kismet.device.base.packets.total',
   'kismet.device.base.datasize',
   ['kismet.device.base.signal/kismet.common.signal.last_signal', 'signal.last'],
+  // Where the device is best placed (src/kismet/mapping.ts, bestLocation): where its signal
+  // was strongest, else the average of the positions it was heard at, else the last one.
+  ['kismet.device.base.signal/kismet.common.signal.peak_loc', 'location.peak'],
   ['kismet.device.base.location/kismet.common.location.avg_loc', 'location.avg'],
+  ['kismet.device.base.location/kismet.common.location.last', 'location.last'],
   ['dot11.device/dot11.device.last_beaconed_ssid_record/dot11.advertisedssid.ssid', 'dot11.ssid'],
   ['dot11.device/dot11.device.last_probed_ssid_record/dot11.probedssid.ssid', 'dot11.probed_ssid'],
   ['dot11.device/dot11.device.num_associated_clients', 'dot11.clients'],
   ['dot11.device/dot11.device.last_bssid', 'dot11.bssid'],
 ] as const satisfies readonly FieldSpec[]
 
-/** Kismet's location triplet (`kismet.common.location.*`); only `geopoint` is always there. */
+/**
+ * Kismet's location triplet (`kismet.common.location.*`); only `geopoint` is always there.
+ * The sub-records differ (fixtures gps/): `last` has speed and heading but no time, `avg_loc`
+ * and `signal/peak_loc` a time, `min_loc`/`max_loc` only geopoint and alt; /gps/location.json
+ * adds `gps_uuid`.
+ */
 export interface KismetLocation {
   'kismet.common.location.geopoint'?: [number, number] // [lon, lat]
   'kismet.common.location.alt'?: number
   'kismet.common.location.fix'?: number
+  'kismet.common.location.speed'?: number
+  'kismet.common.location.heading'?: number
   'kismet.common.location.time_sec'?: number
   'kismet.common.location.time_usec'?: number
+  'kismet.common.location.gps_uuid'?: string
 }
 
 /** A device record as Kismet answers DEVICE_FIELDS. */
@@ -53,7 +65,10 @@ export interface KismetDeviceRecord {
   'kismet.device.base.packets.total': number
   'kismet.device.base.datasize': number
   'signal.last': number
+  /** Kismet's master build sends it even without a fix, as [0, 0] with fix 0 (fixtures gps/). */
+  'location.peak': KismetLocation | 0
   'location.avg': KismetLocation | 0
+  'location.last': KismetLocation | 0
   'dot11.ssid': string | 0
   'dot11.probed_ssid': string | 0
   'dot11.clients': number

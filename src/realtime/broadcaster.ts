@@ -21,6 +21,7 @@ import type { Clock, TimerHandle } from '../clock.js'
 import {
   BATCH_INTERVAL_MS,
   EVENT_TYPES,
+  isSensorEvent,
   MAX_BATCH_ENVELOPES,
   type Alert,
   type AnyEnvelope,
@@ -48,13 +49,15 @@ export interface BroadcasterDeps {
   systemStatus: (sensor: string) => SystemStatusData | undefined
   /** One device as clients were last told it. */
   device: (sensor: string, key: string) => WifiDevice | undefined
+  /**
+   * The sensors' names. With one, nobody is in a per-sensor room (subscriptions naming it are
+   * plain); with several, an event about no sensor (tak:status) goes to every narrowed room of its topic.
+   */
   sensorNames: () => string[]
   /** Counts judgements of devices by filters. */
   onFilterEvaluations: (count: number) => void
   /** The alerts a sensor's Kismet still holds, oldest first. */
   alerts: (sensor: string) => readonly Alert[]
-  /** How many sensors there are: with one, nobody is in a per-sensor room (subscriptions naming it are plain). */
-  sensorCount: () => number
   /** Timers for batched delivery. */
   clock: Clock
   /** How long a dropped client may come back and have what it missed replayed (connection-state recovery). */
@@ -71,6 +74,8 @@ export class Broadcaster {
   readonly #unsubscribe: () => void
   /** The latest scan status envelope of each sensor, for a new subscriber. */
   readonly #lastScan = new Map<string, Envelope<'scan:status'>>()
+  /** The latest tak:status of each TAK output, for a new subscriber of `tak`. */
+  readonly #lastTakStatus = new Map<string, Envelope<'tak:status'>>()
   /** Envelopes waiting to be sent, per batch room. */
   readonly #batches = new Map<string, AnyEnvelope[]>()
   /**
@@ -119,18 +124,20 @@ export class Broadcaster {
     }
     const sensor = envelope.sensor ?? ''
     if (envelope.type === 'scan:status') this.#lastScan.set(sensor, envelope)
+    if (envelope.type === 'tak:status') this.#lastTakStatus.set(envelope.data.output, envelope)
     const topic = EVENT_TYPES[envelope.type].room
     // Subscribers of the topic, and of the topic narrowed to this sensor (a socket in both
     // gets it once). Always both rooms with several sensors: a narrowed subscriber that
-    // dropped is in no room, and the packet must reach the recovery buffer for it.
-    const narrowed = envelope.sensor !== undefined && this.#d.sensorCount() > 1 ? envelope.sensor : undefined
+    // dropped is in no room, and the packet must reach the recovery buffer for it. An event
+    // about no sensor (tak:status) goes to the topic narrowed to any sensor.
+    const names = this.#d.sensorNames()
+    const narrowed = envelope.sensor !== undefined && names.length > 1 ? envelope.sensor : undefined
     const verdicts = topic === 'devices' ? this.filters.judge(envelope, sensor) : undefined
     if (!verdicts) {
-      const stream = narrowed === undefined ? undefined : streamOf(topic, narrowed)
-      this.#d.io.to(stream ? [topic, stream] : topic).emit('event', envelope)
-      this.#afterBroadcast()
-      this.#queueForStream(topic, envelope)
-      if (stream) this.#queueForStream(stream, envelope)
+      const streams: string[] = [topic]
+      if (narrowed !== undefined) streams.push(streamOf(topic, narrowed))
+      else if (names.length > 1 && !isSensorEvent(envelope.type)) for (const name of names) streams.push(streamOf(topic, name))
+      this.#broadcast(streams, envelope)
       return
     }
     const streamsOf = (ids: string[], withPlain: boolean): string[] => {
@@ -258,6 +265,10 @@ export class Broadcaster {
       // uptime and memory are current.
       const system = topic === 'system' ? this.#d.systemStatus(sensor) : undefined
       if (system) this.#sendCopy(socket, 'system:status', system, sensor)
+    }
+    // The outputs serve every sensor: their latest status once, whichever sensors are newly covered.
+    if (topic === 'tak' && sensors.length > 0) {
+      for (const status of this.#lastTakStatus.values()) socket.emit('event', this.#d.factory.create('tak:status', status.data))
     }
   }
 

@@ -82,7 +82,6 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
     device: (sensor, key) => options.sensors.deviceOf(sensor, key),
     sensorNames: () => options.sensors.names(),
     alerts: (sensor) => options.sensors.alertsOf(sensor),
-    sensorCount: () => options.sensors.names().length,
     onFilterEvaluations: (count) => (stats.filterEvaluations += count),
     recoveryWindowMs: options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
     recoveryBufferPackets: options.recoveryBufferPackets ?? DEFAULT_RECOVERY_BUFFER_PACKETS,

@@ -36,6 +36,9 @@ class ListKismet implements KismetSource {
   async datasource(): Promise<KismetDatasource> {
     throw new Error('no datasource in this Kismet')
   }
+  async gpsLocation(): Promise<null> {
+    return null
+  }
   close(): void {
     this.closed = true
   }

@@ -84,6 +84,9 @@ class GatedKismet implements KismetSource {
   async datasource(): Promise<KismetDatasource> {
     return this.single
   }
+  async gpsLocation(): Promise<null> {
+    return null
+  }
   close(): void {}
 }
 

@@ -202,7 +202,7 @@ t.test('diffDevices covers every field of the contract, live counters apart', as
   const { LIVE_COUNTER_FIELDS, WifiDeviceSchema } = await import('../../src/events.js')
   const base = device('01', { bssid: null, location: null })
   const changed: Record<string, unknown> = {
-    key: 'other', mac: 'AA:BB:CC:00:00:99', name: 'x', ssid: 'y', type: 'Client', manufacturer: 'M', channel: 11,
+    key: 'other', mac: 'AA:BB:CC:00:00:99', phy: 'Bluetooth', name: 'x', ssid: 'y', type: 'Client', manufacturer: 'M', channel: 11,
     frequency: 2462, signal: -30, encryption: 'Open', firstSeen: 1, lastSeen: T0 + 1000, packets: 101, dataBytes: 5001,
     clients: 3, bssid: 'AA:BB:CC:00:00:01', location: { lat: 1, lon: 2, fix: 3 },
   }

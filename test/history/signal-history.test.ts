@@ -11,6 +11,7 @@ function device(key: string, overrides: Partial<WifiDevice> = {}): WifiDevice {
   return {
     key,
     mac: 'AA:BB:CC:00:00:01',
+    phy: 'IEEE802.11',
     name: 'Cafe',
     ssid: 'Cafe',
     type: 'AP',

@@ -74,7 +74,7 @@ async function rejects(t: Tap, promise: Promise<unknown>, kind: KismetErrorKind,
   }
 }
 
-/** The seven operations, each as a call on a client. */
+/** The eight operations, each as a call on a client. */
 function operations(c: KismetClient, nowSec: number): Array<[string, () => Promise<unknown>]> {
   return [
     ['checkSession', () => c.checkSession()],
@@ -84,6 +84,7 @@ function operations(c: KismetClient, nowSec: number): Array<[string, () => Promi
     ['devicesSeenWithin', () => c.devicesSeenWithin(300, nowSec)],
     ['alertsSince', () => c.alertsSince(0)],
     ['datasources', () => c.datasources()],
+    ['gpsLocation', () => c.gpsLocation()],
   ]
 }
 
@@ -197,6 +198,13 @@ for (const flavor of ['release-2025-09-R1', 'master'] as SimFlavor[]) {
     t.match(sources[1], { 'kismet.datasource.hopping': 0, 'kismet.datasource.channel': '6HT40+', 'kismet.datasource.paused': 1 })
     t.match(sources[2], { 'kismet.datasource.running': 0, 'kismet.datasource.error': 1, 'kismet.datasource.error_reason': 'Interface wlan2 vanished' })
     t.same(Object.keys(sources[0]!).sort(), [...DATASOURCE_FIELDS].sort())
+
+    // The sensor's own position: none without a GPS, the fix once it has one, none when it loses it.
+    t.equal(await c.gpsLocation(), null, 'no GPS: no position')
+    sim.setGps({ lat: 38.8895, lon: -77.0353, alt: 20 })
+    t.same(await c.gpsLocation(), { lat: 38.8895, lon: -77.0353, alt: 20, fix: 3 }, 'a 3D fix: [lon, lat] read the right way round')
+    sim.setGps({ lat: 38.8895, lon: -77.0353, fix: 1 })
+    t.equal(await c.gpsLocation(), null, 'the fix lost: no position')
 
     // A Kismet restart shows as a new start time.
     clock.now += 60_000
@@ -500,6 +508,8 @@ t.test('answers of the wrong shape are bad bodies', async (t) => {
     ['/alerts/last-time/0.000000/alerts.json', '{"kismet.alert.list": []}', () => c.alertsSince(0)],
     ['/datasource/all_sources.json', '[{"kismet.datasource.name": "wlan0"}]', () => c.datasources()],
     ['/datasource/all_sources.json', '[{"kismet.datasource.uuid": "u"},{"kismet', () => c.datasources()],
+    ['/gps/location.json', '[]', () => c.gpsLocation()],
+    ['/gps/location.json', '{"kismet.common.location.geopoint": ["-77.0353", "38.8895"], "kismet.common.location.fix": 3}', () => c.gpsLocation()],
   ]
   for (const [path, body, op] of cases) {
     bodies[path] = body

@@ -8,7 +8,7 @@ import { Value } from '@sinclair/typebox/value'
 import { AlertSchema, WifiDeviceSchema, type Alert, type WifiDevice } from '../../src/events.js'
 import { simplifyRecord, resolvePath } from '../../sim/fields.js'
 import type { JsonValue } from '../../sim/json.js'
-import { MappingError, parseChannel, toAlert, toWifiDevice } from '../../src/kismet/mapping.js'
+import { bestLocation, MappingError, parseChannel, toAlert, toWifiDevice } from '../../src/kismet/mapping.js'
 import { DEVICE_FIELDS } from '../../src/kismet/wire.js'
 import { fixturesRoot } from '../support/fixtures.js'
 
@@ -214,6 +214,7 @@ t.test('devices: named devices map to exact values', async (t) => {
   t.strictSame(ap, {
     key: '4202770D00000000_C774AD964000',
     mac: '00:40:96:AD:74:C7',
+    phy: 'IEEE802.11',
     name: 'Hotel-Lobby',
     ssid: 'Hotel-Lobby',
     type: 'AP',
@@ -235,6 +236,7 @@ t.test('devices: named devices map to exact values', async (t) => {
   t.strictSame(client, {
     key: '4202770D00000000_2954CFBE16DA',
     mac: 'DA:16:BE:CF:54:29',
+    phy: 'IEEE802.11',
     name: 'DA:16:BE:CF:54:29',
     ssid: 'MyHotspot',
     type: 'Client',
@@ -570,4 +572,42 @@ t.test('alerts: hand-made edge cases', async (t) => {
 
   const text = '<b>SSID "x\u0000"</b> ✓'
   t.equal(toAlert(alertRecord({ 'kismet.alert.text': text })).message, text, 'alert text kept verbatim')
+})
+
+t.test('locations from a Kismet with a GPS fix (captures gps/): where the signal peaked, else the average, else the last fix', async (t) => {
+  const AT = { lat: 38.8895, lon: -77.0353, alt: 20, fix: 3 }
+  // Aliased as Kismet answered a fields request for every location sub-record and peak_loc.
+  const answered = load('gps/devices_last-time_-60.location-fields.json') as Json[]
+  t.equal(answered.length, 84)
+  const located = answered.filter((r) => r['loc_avg'] !== 0)
+  t.equal(located.length, 73, '73 devices were heard with a fix')
+  const peakAtZero = located.filter((r) => (r['peak_loc'] as Json)['kismet.common.location.fix'] === 0)
+  t.equal(peakAtZero.length, 25, "25 of them have a peak_loc of [0, 0] with fix 0 (their strongest packet came before the fix)")
+  for (const r of answered) {
+    const best = bestLocation(r['peak_loc'], r['loc_avg'], r['loc_last'])
+    t.same(best, r['loc_avg'] === 0 ? null : AT, `${String(r['kismet.device.base.macaddr'])}: ${r['loc_avg'] === 0 ? 'no location (location 0, peak_loc [0, 0] fix 0)' : 'the fixed position'}`)
+  }
+  // The whole sub-records, as a full record carries them (no fix: location is {loc_fix: 0}).
+  for (const r of load('gps/devices_last-time_-60.location-whole.json') as Json[]) {
+    const location = r['kismet.device.base.location'] as Json
+    const peak = (r['kismet.device.base.signal'] as Json)['kismet.common.signal.peak_loc']
+    const best = bestLocation(peak, location['kismet.common.location.avg_loc'], location['kismet.common.location.last'])
+    t.same(best, location['kismet.common.location.loc_fix'] === 0 ? null : AT)
+  }
+  // Full records through our own field list (DEVICE_FIELDS), and both fixture builds without GPS.
+  t.same(toWifiDevice(asRequested(load('gps/device_by-key_ap.json'))).location, AT, 'an AP: peak_loc')
+  const client = load('gps/device_by-key_client.json') as Json
+  t.equal(str(client, 'kismet.device.base.signal/kismet.common.signal.peak_loc/kismet.common.location.fix'), 0, 'this client peaked before the fix')
+  t.same(toWifiDevice(asRequested(client)).location, AT, 'so its average is taken')
+  t.equal(toWifiDevice(asRequested(load('small/device_by-key_ap.json'))).location, null, 'master without GPS: peak_loc [0, 0] fix 0 and location {loc_fix: 0}')
+  t.equal(toWifiDevice(asRequested(load('release-2025-09-R1/small/device_by-key_ap.json'))).location, null, 'release without GPS: neither key')
+
+  // The order of preference, on hand-made triplets.
+  const at = (lat: number, lon: number, fix = 3) => ({ 'kismet.common.location.geopoint': [lon, lat], 'kismet.common.location.fix': fix })
+  t.same(bestLocation(at(1, 2), at(3, 4), at(5, 6)), { lat: 1, lon: 2, fix: 3 }, 'peak first')
+  t.same(bestLocation(at(1, 2, 1), at(3, 4), at(5, 6)), { lat: 3, lon: 4, fix: 3 }, 'a peak without a fix: the average')
+  t.same(bestLocation(at(0, 0), 0, at(5, 6, 2)), { lat: 5, lon: 6, fix: 2 }, 'a peak at [0, 0] and no average: the last fix')
+  t.equal(bestLocation(0, 0, 0), null, 'nothing')
+  t.equal(bestLocation(undefined, undefined, undefined), null, 'not asked')
+  throwsMapping(t, () => bestLocation('here', 0, 0), 'location.peak', 'a peak that is not a location')
 })

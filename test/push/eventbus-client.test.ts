@@ -36,7 +36,7 @@ async function setup(t: Test, options: { sim?: SimulatorOptions; credential?: Ki
     name: 'north',
     settings: {
       kismet: { baseUrl, timeoutMs: 2000, ...options.credential },
-      poll: { enabled: true, pollIntervalMs: HOUR, heartbeatIntervalMs: HOUR, retryDelayMs: HOUR, maxRetries: 5, deviceTtlS: 300 },
+      poll: { enabled: true, pollIntervalMs: HOUR, heartbeatIntervalMs: HOUR, retryDelayMs: HOUR, maxRetries: 5, deviceTtlS: 300, gpsIntervalMs: 0 },
       throttle: {},
       eventbus: { mode: options.mode ?? 'auto', pollIntervalMs: 2 * HOUR },
     },

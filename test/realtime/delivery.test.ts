@@ -31,15 +31,17 @@ const samples: { [T in EventType]?: EventDataMap[T] } = {
   },
   'scan:status': { scanning: true, devicesFound: 1, packetsProcessed: 8823, errors: 0 },
   'system:status': { kismet: { state: 'connected', connected: true, retries: 0 }, service: { uptime: 1, clients: 4, memoryRss: 1e8 } },
+  'tak:cot': { uid: 'kismet-wifi-AABBCC000001', deviceKey: device.key, kind: 'device', xml: '<event version="2.0"/>' },
+  'tak:status': { output: 'tcp', target: '127.0.0.1:8087', state: 'connected', sent: 1, dropped: 0, queued: 0, bytesSent: 20, bytesReceived: 0, connects: 1, connectedAt: 1, lastError: null, lastErrorAt: null },
 }
-const roomOf: Record<string, Topic> = { 'device:update': 'devices', 'signal:update': 'devices', 'alert:new': 'alerts', 'alert:snapshot': 'alerts', 'scan:status': 'scan', 'system:status': 'system' }
+const roomOf: Record<string, Topic> = { 'device:update': 'devices', 'signal:update': 'devices', 'alert:new': 'alerts', 'alert:snapshot': 'alerts', 'scan:status': 'scan', 'system:status': 'system', 'tak:cot': 'tak', 'tak:status': 'tak' }
 
 t.test('each event type reaches exactly the subscribers of its topic', async (t) => {
   const { url, app } = await startApp(t)
   const byTopic = new Map<Topic | 'none', EnvelopeRecorder>()
   for (const topic of ['devices', 'alerts', 'scan', 'system', 'tak'] as Topic[]) byTopic.set(topic, (await subscribed(t, url, [topic])).recorder)
   byTopic.set('none', (await subscribed(t, url, [])).recorder)
-  const all = await subscribed(t, url, ['devices', 'alerts', 'scan', 'system'])
+  const all = await subscribed(t, url, ['devices', 'alerts', 'scan', 'system', 'tak'])
 
   const sent: AnyEnvelope[] = []
   for (const [type, data] of Object.entries(samples)) sent.push(publish(app, type as EventType, data as never))

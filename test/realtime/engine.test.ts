@@ -40,7 +40,7 @@ t.test('the recovery buffer: counted, trimmed to its cap, and capped by the broa
   const factory = new EnvelopeFactory({ clock })
   // A listener registered before the broadcaster must not change what is kept.
   channel.subscribe(() => {})
-  const broadcaster = new Broadcaster({ io, channel, factory, clock, devices: () => [], device: () => undefined, systemStatus: () => undefined, alerts: () => [], sensorNames: () => ['default'], sensorCount: () => 1, onFilterEvaluations: () => {}, recoveryWindowMs: 60_000, recoveryBufferPackets: 1000 })
+  const broadcaster = new Broadcaster({ io, channel, factory, clock, devices: () => [], device: () => undefined, systemStatus: () => undefined, alerts: () => [], sensorNames: () => ['default'], onFilterEvaluations: () => {}, recoveryWindowMs: 60_000, recoveryBufferPackets: 1000 })
   t.teardown(() => broadcaster.close())
   for (let i = 0; i < 5000; i++) channel.publish(factory.create('device:update', { device: makeDevice(i), action: 'new' }, 'default'))
   const kept = recoveryBufferSize(io)

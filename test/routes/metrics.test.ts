@@ -144,6 +144,13 @@ t.test('every counter /stats has is in /metrics, with the same value', async (t)
   same('watch.tracked', stats.watch.tracked, key('kismet_ws_watch_tracked'))
   same('watch.found', stats.watch.found, key('kismet_ws_watch_events_total', { type: 'found' }))
   same('watch.lost', stats.watch.lost, key('kismet_ws_watch_events_total', { type: 'lost' }))
+  for (const [kind, n] of Object.entries<number>(stats.tak.events)) same(`tak.events.${kind}`, n, key('kismet_ws_tak_events_total', { kind }))
+  for (const output of stats.tak.outputs as Array<Record<string, number | string>>) {
+    const labels = { output: String(output['output']) }
+    for (const [field, metric] of [['sent', 'sent_total'], ['dropped', 'dropped_total'], ['queued', 'queued'], ['bytesSent', 'bytes_sent_total'], ['bytesReceived', 'bytes_received_total'], ['connects', 'connects_total']] as const) {
+      same(`tak.outputs[${labels.output}].${field}`, Number(output[field]), key(`kismet_ws_tak_output_${metric}`, labels))
+    }
+  }
 
   const missing = numericLeaves(stats).filter((path) => !covered.has(path))
   t.same(missing, [], 'no /stats counter without its metric')

@@ -39,6 +39,7 @@ function device(mac: string, patch: Partial<SimDevice>): SimDevice {
     dataBytes: 0,
     signal: -60,
     location: null,
+    peakLocation: null,
     ssid: null,
     probedSsid: null,
     clients: 0,

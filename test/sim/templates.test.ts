@@ -3,6 +3,7 @@
 import t from 'tap'
 import * as master from '../../sim/templates/master.js'
 import * as release from '../../sim/templates/release-2025-09-R1.js'
+import { gpsDevice } from '../../sim/templates/gps.js'
 import { flavorFile, readFixtureJson, type FixtureFlavor } from '../support/fixtures.js'
 
 const TEMPLATES = { master, 'release-2025-09-R1': release }
@@ -26,3 +27,7 @@ for (const flavor of ['master', 'release-2025-09-R1'] as const) {
     t.same(templates.clientMapEntry, clientMapEntry(flavor))
   })
 }
+
+t.test('the GPS template equals the captured GPS record', async (t) => {
+  t.same(gpsDevice, (readFixtureJson('gps/gps_all_gps.json') as unknown[])[0])
+})

@@ -9,6 +9,7 @@ export function deviceWithKey(key: string, overrides: Partial<WifiDevice> = {}):
   return {
     key,
     mac: `AA:BB:CC:00:00:${key.slice(-2).padStart(2, '0')}`,
+    phy: 'IEEE802.11',
     name: `net-${key}`,
     ssid: `net-${key}`,
     type: 'AP',

@@ -36,7 +36,7 @@ export function injectedPipeline(kismet: KismetSource & { close(): void }, clock
     name: 'default',
     settings: {
       kismet: { baseUrl: 'http://kismet.invalid:2501', timeoutMs: 1000 },
-      poll: { enabled: true, pollIntervalMs: HOUR, heartbeatIntervalMs: HOUR, retryDelayMs: HOUR, maxRetries: 5, deviceTtlS: 300 },
+      poll: { enabled: true, pollIntervalMs: HOUR, heartbeatIntervalMs: HOUR, retryDelayMs: HOUR, maxRetries: 5, deviceTtlS: 300, gpsIntervalMs: 0 },
       throttle: {},
     },
     clock,

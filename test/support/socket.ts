@@ -3,6 +3,7 @@
 import { io as connect, type Socket, type ManagerOptions, type SocketOptions } from 'socket.io-client'
 import type { AnyEnvelope, ClientToServerEvents, EventType, ServerToClientEvents } from '../../src/events.js'
 import type { TestLike } from '../helper.js'
+import { Waiters } from './waiters.js'
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
@@ -45,7 +46,7 @@ export function waitFor<T = unknown>(
 export class EnvelopeRecorder {
   readonly envelopes: AnyEnvelope[] = []
   readonly batches: AnyEnvelope[][] = []
-  readonly #waiters = new Set<() => void>()
+  readonly #waiters = new Waiters()
 
   constructor(socket: ClientSocket) {
     socket.on('event', (envelope) => {
@@ -73,24 +74,11 @@ export class EnvelopeRecorder {
   }
 
   #wake(): void {
-    for (const wake of this.#waiters) wake()
+    this.#waiters.wake()
   }
 
   #waitFor(holds: () => boolean, timeoutMs: number): Promise<void> {
-    if (holds()) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const wake = () => {
-        if (!holds()) return
-        clearTimeout(timer)
-        this.#waiters.delete(wake)
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        this.#waiters.delete(wake)
-        const received = this.envelopes.map((e) => e.type).join(', ') || 'nothing'
-        reject(new Error(`timed out after ${timeoutMs} ms; received ${received} one by one and ${this.batches.length} events packets`))
-      }, timeoutMs)
-      this.#waiters.add(wake)
-    })
+    const received = () => `more; received ${this.envelopes.map((e) => e.type).join(', ') || 'nothing'} one by one and ${this.batches.length} events packets`
+    return this.#waiters.until(holds, received, timeoutMs)
   }
 }

@@ -1,0 +1,8 @@
+// A real Kismet GPS record used as the template of the simulator's /gps/all_gps.json: a
+// verbatim copy of gps/gps_all_gps.json's one entry (Kismet's virtual GPS at a fixed
+// position, test/fixtures/kismet/gps/); test/sim/templates.test.ts checks that it still equals
+// the fixture file. Generated from the fixture; do not edit by hand.
+import type { JsonObject } from '../json.js'
+
+/** gps/gps_all_gps.json, entry 0 */
+export const gpsDevice: JsonObject = {"kismet.gps.name":"fixed","kismet.gps.description":"Virtual GPS at 38.8895,-77.0353 @ 20m","kismet.gps.connected":1,"kismet.gps.reconnect":1,"kismet.gps.location":{"kismet.common.location.geopoint":[-77.0353,38.8895],"kismet.common.location.alt":20,"kismet.common.location.speed":0,"kismet.common.location.heading":0,"kismet.common.location.fix":3,"kismet.common.location.time_sec":0,"kismet.common.location.time_usec":0},"kismet.gps.last_location":{"kismet.common.location.geopoint":[-77.0353,38.8895],"kismet.common.location.alt":20,"kismet.common.location.speed":0,"kismet.common.location.heading":0,"kismet.common.location.fix":3,"kismet.common.location.time_sec":0,"kismet.common.location.time_usec":0},"kismet.gps.uuid":"17180436-0000-0000-0000-0000E72B1085","kismet.gps.definition":"virtual:name=fixed,lat=38.8895,lon=-77.0353,alt=20","kismet.gps.priority":0,"kismet.gps.data_only":0,"kismet.gps.data_time":1796113797,"kismet.gps.signal_time":1796113797,"field.unknown.not.registered":{"kismet.gps.type.class":"virtual","kismet.gps.type.description":"Virtual fixed-location GPS","kismet.gps.type.priority":0,"kismet.gps.type.default_name":"virtual","kismet.gps.type.singleton":1}}
