@@ -1,7 +1,10 @@
 // Scenario 7: several sensors against one of the same total size. The production entry
 // (dist/server.bundle.mjs) reads three simulator processes of N devices each (KISMET_SENSORS),
 // then one simulator of 3N devices (KISMET_API_URL), the same way: 1% of each simulator's
-// devices heard again every second (real clock), POLL_INTERVAL_MS=2000. Measured for each:
+// devices heard again every second (real clock), POLL_INTERVAL_MS=2000 with the eventbus off
+// (KISMET_EVENTBUS=off: what is measured is the poll cycle, which a healthy eventbus would
+// space out to POLL_INTERVAL_EVENTBUS_MS; a window with fewer polls than intervals fails the
+// run rather than report a cost per interval that skipped cycles). Measured for each:
 // - service CPU per poll interval: process.cpuUsage() of the service over a window of
 //   steady-state polling (every sensor polled once per interval), divided by the intervals;
 // - heap per tracked device after a full GC: (heapUsed(load) - heapUsed(0 devices, same
@@ -81,6 +84,7 @@ async function run(sensors: number, perSensor: number, windowMs: number, log: (l
         POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
         DEVICE_TTL_S: '300',
         KISMET_TIMEOUT_MS: '60000',
+        KISMET_EVENTBUS: 'off',
       },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     })
@@ -107,6 +111,10 @@ async function run(sensors: number, perSensor: number, windowMs: number, log: (l
     const elapsed = Date.now() - w0
     const after = await stats(base)
     const intervals = elapsed / POLL_INTERVAL_MS
+    const expectedPolls = sensors * Math.floor(intervals)
+    if (windowMs > POLL_INTERVAL_MS && after.polls - before.polls < expectedPolls - sensors) {
+      throw new Error(`${after.polls - before.polls} polls in ${elapsed} ms, expected about ${expectedPolls}: the cost per interval would be wrong`)
+    }
     const result = { sensors, devices: total, heapUsed, cpuPerIntervalMs: (cpu1 - cpu0) / intervals, polls: after.polls - before.polls }
     log(
       `  ${sensors} sensor(s) x ${perSensor.toLocaleString('en-US')} devices: loaded in ${Date.now() - t0 - windowMs - 2 * POLL_INTERVAL_MS} ms; heap ${fmt(heapUsed / 1e6)} MB; ` +

@@ -35,19 +35,8 @@ import type {
 } from './types.js'
 
 export type { SimEventbusFault, SimEventbusStats } from './eventbus.js'
-export type {
-  SimAlert,
-  SimDatasource,
-  SimDevice,
-  SimFault,
-  SimFaultOptions,
-  SimFlavor,
-  SimLocation,
-  SimRequestLogEntry,
-  SimStats,
-  SimTimers,
-  SimulatorOptions,
-} from './types.js'
+// The simulator's types are its API too: whoever imports the simulator finds them here.
+export type * from './types.js'
 
 /** How much happens in one tick() (probabilities per tick; `heard` per device). */
 export interface SimTickOptions {
