@@ -30,7 +30,7 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     memory: { sizes: [10_000, 50_000], breakdown: true },
     newDevice: { events: 400, meanGapMs: 100, backgroundDevices: 1000, burst: 3000 },
     startup: { repetitions: 7, devPath: true },
-    sensors: { devicesPerSensor: 10_000, windowMs: 20_000 },
+    sensors: { devicesPerSensor: 10_000, windowMs: 40_000 },
     dashboard: { devices: 5_000, rate: 1000, updateShare: 0.1, segmentMs: 6_000, repetitions: 3 },
     filteredFanout: { clients: 500, clientProcesses: 4, rate: 1000, segmentMs: 5000, segments: 2, warmupMs: 1500, drainLimitMs: 15_000, sustainableRate: 100, sustainableMs: 3000, library: false, filters: 50 },
     export: { devices: 50_000, repetitions: 5 },

@@ -296,7 +296,7 @@ export async function runUpstream(o: UpstreamOptions, log: (line: string) => voi
     const fullCycleRatio = incCpu.median / parseMs
     s2.rows.push({
       scenario: '2 service CPU',
-      metric: 'whole incremental cycle in the poller process (4 HTTP requests via got, parse, pipeline)',
+      metric: 'whole incremental cycle in the poller process (4 HTTP requests via node:http, parse, pipeline)',
       value: incCpu.median,
       unit: 'ms',
       spread: fmtSpread(incCpu),
