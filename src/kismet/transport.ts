@@ -249,6 +249,12 @@ export class KismetTransport {
    * moment Kismet answered (a body cut short afterwards is told from no answer); `onBytes`
    * sees the body grow; `allows` is asked about the declared length and each new length,
    * and stops the exchange by saying no.
+   *
+   * A kept-alive connection that Kismet closed while it was idle (its keep-alive timeout)
+   * can be picked for the next request just before the close is seen: that request fails
+   * with a reset before Kismet read it. It is sent once more on a new connection (what
+   * Node's documentation advises, `request.reusedSocket`); this is no retry of anything
+   * Kismet answered or refused.
    */
   #send(
     method: Method,
@@ -257,12 +263,14 @@ export class KismetTransport {
     body: string | undefined,
     controller: AbortController,
     watch: { onStatus(status: number): void; onBytes(bytes: number): void; allows(length: number): boolean },
+    resent = false,
   ): Promise<RawResponse> {
     return new Promise<RawResponse>((resolve, reject) => {
       const secure = url.protocol === 'https:'
       if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body))
       const request = (secure ? https : http).request(url, { method, headers, agent: secure ? this.#agents.https : this.#agents.http, signal: controller.signal })
       let settled = false
+      let answered = false
       const fail = (error: unknown): void => {
         if (settled) return
         settled = true
@@ -271,8 +279,17 @@ export class KismetTransport {
         reject(error)
       }
       const timer = setTimeout(() => fail(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })), this.#timeoutMs)
-      request.on('error', fail)
+      request.on('error', (error) => {
+        if (!settled && !answered && !resent && request.reusedSocket && isStaleConnection(error)) {
+          settled = true
+          clearTimeout(timer)
+          resolve(this.#send(method, url, headers, body, controller, watch, true))
+          return
+        }
+        fail(error)
+      })
       request.on('response', (response) => {
+        answered = true
         watch.onStatus(response.statusCode ?? 0)
         const declared = Number(response.headers['content-length'])
         if (Number.isFinite(declared) && !watch.allows(declared)) return fail(new Error('answer too large'))
@@ -358,6 +375,12 @@ function kismetErrorLine(body: Buffer): string | undefined {
   if (!match) return undefined
   // eslint-disable-next-line no-control-regex
   return match[0].trim().replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 200)
+}
+
+/** The errors of a request written to a connection the server had already closed. */
+function isStaleConnection(error: unknown): boolean {
+  const code = errorCode(error)
+  return code === 'ECONNRESET' || code === 'EPIPE'
 }
 
 function errorCode(error: unknown): string | undefined {
