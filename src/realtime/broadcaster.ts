@@ -118,7 +118,8 @@ export class Broadcaster {
   #route(envelope: AnyEnvelope): void {
     if (envelope.type === 'server:shutdown') {
       this.flushBatches()
-      this.#d.io.emit('event', envelope)
+      // This server's own clients only: with an adapter, other servers' clients are not leaving.
+      this.#d.io.local.emit('event', envelope)
       this.#afterBroadcast()
       return
     }

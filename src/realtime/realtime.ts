@@ -4,10 +4,10 @@
 // plugins/app/socketio.ts creates the server and hands it here.
 import type { Clock } from '../clock.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
-import { TOPICS, type Alert, type ConnectionState, type SystemStatusData, type WifiDevice } from '../events.js'
+import { TOPICS, type Alert, type ConnectionState, type SystemStatusData, type Topic, type WifiDevice } from '../events.js'
 import type { ServiceStats } from '../stats.js'
 import { Broadcaster } from './broadcaster.js'
-import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientLimits } from './client-handlers.js'
+import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientHandlerDeps, type ClientLimits } from './client-handlers.js'
 import { createConnectionGuard } from './connection-guard.js'
 import type { AllowedOrigins } from './origins.js'
 import { RefusalLog } from './refusals.js'
@@ -44,6 +44,13 @@ export interface RealtimeOptions extends RealtimeLimits {
   /** What the Socket.IO layer reads about the sensors, when it needs it. */
   sensors: SensorDirectory
   log: { warn(obj: object, msg: string): void }
+  /**
+   * What a socket gets first when a subscription newly covers sensors, when it is not the
+   * Broadcaster's (a gateway reads it from Redis: src/scale/gateway.ts).
+   */
+  welcome?: (socket: RealtimeSocket, topic: Topic, sensors: string[], filter: string | undefined) => void
+  /** Subscriptions this server refuses (ClientHandlerDeps.unsupported). */
+  unsupported?: ClientHandlerDeps['unsupported']
 }
 
 /** The sensors as the Socket.IO layer sees them: names, states and device tables (src/sensors.ts is one). */
@@ -104,7 +111,8 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
       stats,
       limits,
       sensorNames: () => options.sensors.names(),
-      onCovered: (s, topic, sensors, filter) => broadcaster.welcome(s, topic, sensors, filter),
+      onCovered: options.welcome ?? ((s, topic, sensors, filter) => broadcaster.welcome(s, topic, sensors, filter)),
+      ...(options.unsupported && { unsupported: options.unsupported }),
       beforeBatchRoomChange: (rooms) => broadcaster.prepareBatchRooms(rooms),
       registerFilter: (filter) => broadcaster.filters.register(filter),
       filterOf: (id) => broadcaster.filters.get(id),
