@@ -52,7 +52,7 @@ export default fp<SocketIoPluginOptions>(
       ...(config.API_TOKEN !== undefined && { apiToken: config.API_TOKEN }),
       sensors: gateway?.directory ?? app.sensors,
       log: app.log,
-      ...(gateway && { welcome: gateway.welcome, unsupported: gateway.unsupported }),
+      ...(gateway && { welcome: gateway.welcome, unsupported: gateway.unsupported, recoverableShutdown: true }),
     })
     app.decorate('realtime', realtime)
     app.addHook('onClose', async () => realtime.close())

@@ -155,3 +155,15 @@ export function interceptClusterBroadcasts(io: RealtimeServer, hook: (broadcast:
     adapter.onMessage = original
   }
 }
+
+/**
+ * Lets every socket of this server go the way `io.close()` does ("server shutting down", a
+ * reason connection state recovery counts as recoverable: the session is saved, so that the
+ * client, which sees its transport close and reconnects by itself, is recovered by another
+ * server), then closes their connections. `disconnectSockets(true)` would instead send each a
+ * DISCONNECT packet: "io server disconnect", after which a client does not reconnect by itself.
+ */
+export function closeRecoverably(io: RealtimeServer, connections: unknown[]): void {
+  for (const socket of io.of('/').sockets.values()) (socket as unknown as { _onclose(reason: string): void })._onclose('server shutting down')
+  for (const connection of connections) (connection as EngineConnection).close()
+}

@@ -11,7 +11,7 @@ import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientHandlerDeps, ty
 import { createConnectionGuard } from './connection-guard.js'
 import type { AllowedOrigins } from './origins.js'
 import { RefusalLog } from './refusals.js'
-import { closeWithin, drainWrites, engineConnections, DEFAULT_RECOVERY_BUFFER_PACKETS } from './engine.js'
+import { closeRecoverably, closeWithin, drainWrites, engineConnections, DEFAULT_RECOVERY_BUFFER_PACKETS } from './engine.js'
 import { DEFAULT_SLOW_CONSUMER_LIMITS, SlowConsumerGuard, type SlowConsumerLimits } from './slow-consumers.js'
 import { subscriptionsOf } from './rooms.js'
 import type { RealtimeServer, RealtimeSocket } from './types.js'
@@ -49,6 +49,11 @@ export interface RealtimeOptions extends RealtimeLimits {
    * Broadcaster's (a gateway reads it from Redis: src/scale/gateway.ts).
    */
   welcome?: (socket: RealtimeSocket, topic: Topic, sensors: string[], filter: string | undefined) => void
+  /**
+   * At shutdown, let clients go so that they reconnect by themselves and are recovered by
+   * another server (a gateway among others); by default they are told to go (no reconnection).
+   */
+  recoverableShutdown?: boolean
   /** Subscriptions this server refuses (ClientHandlerDeps.unsupported). */
   unsupported?: ClientHandlerDeps['unsupported']
 }
@@ -164,7 +169,8 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
       slowConsumers.stop()
       await drainWrites(io, 2000)
       const connections = engineConnections(io)
-      io.local.disconnectSockets(true)
+      if (options.recoverableShutdown) closeRecoverably(io, connections)
+      else io.local.disconnectSockets(true)
       // A client that does not read would hold the close for ever: cut what is still open.
       await closeWithin(connections, 1000)
       broadcaster.close()

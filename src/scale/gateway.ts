@@ -4,6 +4,7 @@
 // state (table, alerts, latest statuses) read at that moment and sent to that socket only
 // (io.local.to(socket.id): a per-socket emit would go through the shared stream), made exact
 // against the live stream by the SnapshotGate.
+import type { SensorStatus } from '../api-schemas.js'
 import { SNAPSHOT_CHUNK_SIZE } from '../realtime/broadcaster.js'
 import type { SensorDirectory } from '../realtime/realtime.js'
 import type { RealtimeServer, RealtimeSocket } from '../realtime/types.js'
@@ -52,6 +53,30 @@ export class ClusterDirectory implements SensorDirectory {
       const state = this.stateOf(name)
       return state === 'connected' || state === 'disabled'
     }).length
+  }
+
+  /** Devices of every sensor, as their leaders last said. */
+  get deviceCount(): number {
+    let count = 0
+    for (const record of this.records.values()) count += record.status.deviceCount
+    return count
+  }
+
+  /** Each sensor as its leader last described it (/status); one nobody leads is `connecting`. */
+  statuses(): SensorStatus[] {
+    return this.#names.map(
+      (name) =>
+        this.records.get(name)?.status ?? {
+          name,
+          url: '',
+          connected: false,
+          state: 'connecting',
+          retries: 0,
+          deviceCount: 0,
+          lastPoll: null,
+          eventbus: { state: 'disabled', since: 0, pollIntervalMs: 0 },
+        },
+    )
   }
 
   // A gateway judges no filter and keeps no table: snapshots are read from Redis (GatewayWelcome).

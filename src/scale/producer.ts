@@ -56,6 +56,7 @@ export class Producer {
   readonly #led = new Map<string, Led>()
   #clusterClients = 0
   #timer: NodeJS.Timeout | undefined
+  #refreshFailing = false
 
   constructor(options: ProducerOptions) {
     this.#o = options
@@ -124,6 +125,7 @@ export class Producer {
       backlog: () => pipeline?.alertBacklog.list() ?? [],
       maker: factory.forSensor(sensor),
       forward: (envelope) => this.#channel.publish(envelope),
+      ...(!state.found && { quietUntil: () => pipeline?.poller.link.lastPoll !== undefined }),
       log,
     })
     pipeline = createPipeline({ ...this.#o.pipelineOptions(sensor), factory, publish: (envelope) => writer.push(envelope), clients: () => this.#clusterClients })
@@ -157,6 +159,7 @@ export class Producer {
       let clients = 0
       for (const record of gateways.values()) clients += record.clients
       this.#clusterClients = clients
+      for (const { writer } of this.#led.values()) writer.check()
       await Promise.all(
         [...this.#led].map(([sensor, { pipeline, writer }]) =>
           writeSensorRecord(
@@ -167,8 +170,12 @@ export class Producer {
           ),
         ),
       )
+      if (this.#refreshFailing) this.#o.log.info({}, 'The cluster records are written again')
+      this.#refreshFailing = false
     } catch (error) {
       health.failed(error)
+      if (!this.#refreshFailing) this.#o.log.warn({ err: error }, 'Could not write the cluster records (Redis unavailable?)')
+      this.#refreshFailing = true
     }
   }
 

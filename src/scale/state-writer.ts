@@ -30,6 +30,13 @@ export interface StateWriterOptions {
   /** Where envelopes go once written (the broadcaster's channel). */
   forward: (envelope: AnyEnvelope) => void
   maxHeld?: number
+  /**
+   * A leader that found nothing in Redis for its sensor (a new cluster, or a Redis that lost
+   * its data) does not know what clients were told: until this says the first full read of
+   * Kismet is done, device and alert envelopes are folded but not sent, and then clients get
+   * the whole table (device:snapshot, alert:snapshot) instead of a `new` per device.
+   */
+  quietUntil?: () => boolean
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
 }
 
@@ -42,6 +49,7 @@ export class StateWriter {
   #retryTimer: NodeJS.Timeout | undefined
   #resyncDue = false
   #closed = false
+  #quiet: (() => boolean) | undefined
   /** Envelopes dropped because Redis stayed away too long (counted for /stats). */
   dropped = 0
   /** Batches written. */
@@ -50,6 +58,15 @@ export class StateWriter {
   constructor(options: StateWriterOptions) {
     this.#o = options
     this.#maxHeld = options.maxHeld ?? DEFAULT_MAX_HELD
+    this.#quiet = options.quietUntil
+  }
+
+  /** Ends the quiet start once its condition holds (called on each envelope and by the producer's refresh). */
+  check(): void {
+    if (!this.#quiet?.()) return
+    this.#quiet = undefined
+    this.#resyncDue = true
+    this.#schedule()
   }
 
   get held(): number {
@@ -58,7 +75,9 @@ export class StateWriter {
 
   push(envelope: AnyEnvelope): void {
     if (this.#closed) return
+    this.check()
     this.#o.table.fold(envelope)
+    if (this.#quiet && isTableEvent(envelope)) return
     this.#queue.push(envelope)
     if (this.#queue.length > this.#maxHeld) {
       this.dropped += this.#queue.length
@@ -135,5 +154,7 @@ export class StateWriter {
     this.#retryTimer = undefined
   }
 }
+
+const isTableEvent = (envelope: AnyEnvelope): boolean => envelope.type === 'device:update' || envelope.type === 'signal:update' || envelope.type === 'alert:new'
 
 const isResync = (envelope: AnyEnvelope): boolean => envelope.type === 'device:snapshot' || envelope.type === 'alert:snapshot'

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { KismetSimulator } from '../../sim/simulator.js'
 import type { AnyEnvelope } from '../../src/events.js'
-import { ClientTable, tableDifferences } from '../faults/client-table.js'
+import { ClientTable } from '../faults/client-table.js'
 import { TEST_API_KEY, type TestLike } from '../helper.js'
 import { startRedis, startRole, stopProcess } from '../support/cluster.js'
 import { createClient, type ClientSocket } from '../support/socket.js'
@@ -24,6 +24,7 @@ class WatchedClient {
 
   constructor(t: TestLike, url: string, options: { reconnectTo?: () => string } = {}) {
     this.socket = createClient(t, url, { reconnection: options.reconnectTo !== undefined, reconnectionDelay: 100, reconnectionDelayMax: 300 })
+    this.socket.on('disconnect', () => this.waiters.wake())
     this.socket.on('connect', () => {
       this.connects += 1
       this.recovered.push(this.socket.recovered)
@@ -37,6 +38,12 @@ class WatchedClient {
     if (options.reconnectTo) {
       const manager = this.socket.io as unknown as { uri: string; on(event: string, fn: () => void): void }
       manager.on('reconnect_attempt', () => (manager.uri = options.reconnectTo!()))
+      if (process.env['DEBUG16']) {
+        this.socket.on('disconnect', (reason) => console.error('DISCONNECT', reason))
+        this.socket.on('connect_error', (error) => console.error('CONNECT_ERROR', error.message))
+        manager.on('reconnect_attempt', () => console.error('ATTEMPT', manager.uri))
+        ;(manager as unknown as { on(e: string, f: (e: Error) => void): void }).on('reconnect_error', (e) => console.error('RECONNECT_ERROR', e.message))
+      }
     }
   }
 
@@ -81,10 +88,27 @@ async function cluster(t: TestLike, options: { producers?: number; gateways?: nu
   return { redis, sim, producers, gateways, producerEnv, gatewayEnv }
 }
 
+/** Polls `read` (a REST answer) until `holds` says yes, or fails after `timeoutMs`: the cluster records refresh every CLUSTER_REFRESH_MS. */
+async function pollUntil<T>(read: () => Promise<T>, holds: (value: T) => boolean, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await read()
+    if (holds(value)) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+async function readyOf(gateway: ServiceProcess): Promise<{ status: number; body: { error?: { message: string } } }> {
+  const response = await fetch(`${gateway.url}/ready`)
+  return { status: response.status, body: (await response.json()) as { error?: { message: string } } }
+}
+
 /** The gateway's view of who leads the sensor (GET /status's cluster section). */
 async function leaderOf(gateway: ServiceProcess): Promise<string | null> {
   const response = await fetch(`${gateway.url}/api/kismet/ws/status`)
   const body = (await response.json()) as { data: { cluster?: { sensors: Array<{ name: string; leader: string | null }> } } }
+  if (process.env['DEBUG16']) console.error('STATUS', JSON.stringify(body))
   return body.data.cluster?.sensors.find((s) => s.name === SENSOR)?.leader ?? null
 }
 
@@ -105,5 +129,122 @@ t.test('clients on both gateways see every new, remove and alert exactly once', 
     await client.until(() => keysOf(client).join() === truth().join() && client.table.hasAlert(String(alert.hash)), 'the new device, the removal and the alert')
     t.equal(client.newsFor(added.key), 1, 'one new for the added device')
     t.same(client.table.anomalies, [], 'no anomaly (no second new, no remove of an unknown device, no alert twice)')
+  }
+})
+
+const LEADS = /^This producer leads the sensor now$/
+
+function leaderAmong(producers: ServiceProcess[]): ServiceProcess | undefined {
+  return producers.find((p) => p.child.exitCode === null && p.child.signalCode === null && p.logs.some((l) => LEADS.test(String(l['msg'] ?? ''))))
+}
+
+async function settled(sim: KismetSimulator, clients: WatchedClient[], what: string): Promise<void> {
+  for (const client of clients) await client.until(() => client.table.snapshotComplete && keysOf(client).join() === truthOf(sim).join(), what)
+}
+
+t.test('SIGKILL of the leading producer: the standby leads within 5 s, tables equal Kismet again, no second new', async (t) => {
+  const { sim, gateways, producers } = await cluster(t)
+  const a = new WatchedClient(t, gateways[0]!.url)
+  const b = new WatchedClient(t, gateways[1]!.url)
+  await Promise.all([a.subscribe(['devices', 'alerts']), b.subscribe(['devices', 'alerts'])])
+  await settled(sim, [a, b], 'the first table')
+  const leader = leaderAmong(producers)
+  t.ok(leader, 'one producer leads')
+  if (process.env['DEBUG16']) { await leaderOf(gateways[0]!); console.error('GWLOG', JSON.stringify(gateways[0]!.logs.filter((l) => l['level'] !== 30)).slice(0, 2000)) }
+  const standby = producers.find((p) => p !== leader)!
+  t.notOk(standby.logs.some((l) => LEADS.test(String(l['msg'] ?? ''))), 'the other one stands by')
+
+  const killedAt = Date.now()
+  await stopProcess(leader!, 'SIGKILL')
+  await standby.waitForLog(LEADS, 5000)
+  const tookMs = Date.now() - killedAt
+  t.ok(tookMs < 5000, `the standby leads ${tookMs} ms after the SIGKILL`)
+
+  const before = new Set(truthOf(sim))
+  const added = sim.addDevice({ name: 'after-failover' })
+  sim.removeDevice([...before][0]!)
+  const alert = sim.raiseAlert()
+  await settled(sim, [a, b], 'the table after the failover')
+  for (const client of [a, b]) {
+    await client.until(() => client.table.hasAlert(String(alert.hash)), 'the alert raised after the failover')
+    t.equal(client.newsFor(added.key), 1, 'one new for the device added after the failover')
+    for (const key of before) t.ok(client.newsFor(key) <= 1, `at most one new for ${key}`)
+    t.same(client.table.anomalies, [], 'no anomaly: no second new, no remove of an unknown device, no alert twice')
+  }
+  for (const gateway of gateways) {
+    const leader = await pollUntil(() => leaderOf(gateway), (id) => id !== null, 'a leader in /status')
+    t.type(leader, 'string', 'the gateway sees the new leader in /status')
+  }
+})
+
+t.test('SIGTERM of a gateway: its clients reconnect to the other one and recover what they missed', async (t) => {
+  const { sim, gateways } = await cluster(t)
+  const [first, second] = [gateways[0]!, gateways[1]!]
+  const a = new WatchedClient(t, first.url, { reconnectTo: () => second.url })
+  await a.subscribe(['devices', 'alerts'])
+  await settled(sim, [a], 'the first table')
+  const shutdown = a.until(() => a.envelopes.some((e) => e.type === 'server:shutdown'), 'server:shutdown')
+  const gone = a.waiters.until(() => !a.socket.connected, 'the disconnect')
+  await stopProcess(first)
+  await shutdown
+  await gone
+  // Published while the client is away: the recovery on the other gateway replays it.
+  const added = sim.addDevice({ name: 'while-away' })
+  const alert = sim.raiseAlert()
+  await a.until(() => a.connects >= 2, 'the reconnect to the other gateway')
+  t.equal(a.recovered.at(-1), true, 'the session is recovered on the other gateway (same rooms, missed packets replayed)')
+  await settled(sim, [a], 'the table after the reconnect')
+  await a.until(() => a.table.hasAlert(String(alert.hash)), 'the alert raised while away')
+  t.equal(a.newsFor(added.key), 1, 'the device added while away came once')
+  t.same(a.table.anomalies, [], 'no anomaly')
+})
+
+t.test('Redis restarts: everything resumes, and what was published meanwhile is resynced', async (t) => {
+  const { sim, gateways, redis } = await cluster(t)
+  const a = new WatchedClient(t, gateways[0]!.url)
+  const b = new WatchedClient(t, gateways[1]!.url)
+  await Promise.all([a.subscribe(['devices', 'alerts']), b.subscribe(['devices', 'alerts'])])
+  await settled(sim, [a, b], 'the first table')
+  await redis.stop()
+  const down = await pollUntil(() => readyOf(gateways[0]!), (r) => r.status === 503, '/ready 503 while Redis is down')
+  t.match(down.body.error?.message, /Redis is unavailable/, '/ready says Redis is unavailable')
+  const during = sim.addDevice({ name: 'during-outage' })
+  await redis.start()
+  await settled(sim, [a, b], 'the table after the restart')
+  const after = sim.addDevice({ name: 'after-outage' })
+  await settled(sim, [a, b], 'a device added after the restart')
+  for (const client of [a, b]) {
+    t.ok(client.table.devices.has(during.key) && client.table.devices.has(after.key), 'both devices are in the table')
+    t.same(client.table.anomalies, [], 'no anomaly')
+  }
+  await pollUntil(() => readyOf(gateways[0]!), (r) => r.status === 200, '/ready 200 again')
+  t.pass('/ready is 200 again')
+})
+
+t.test('a snapshot is exact against the live stream: subscribers joining while devices keep changing see no gap and no repeat', async (t) => {
+  const { sim, gateways } = await cluster(t, { producers: 1 })
+  let added = 0
+  const churn = setInterval(() => {
+    sim.addDevice({ name: `churn-${added++}` })
+    const devices = sim.devices()
+    if (devices.length > 12) sim.removeDevice(devices[0]!.key)
+    sim.raiseAlert()
+  }, 25)
+  t.teardown(() => clearInterval(churn))
+  const clients: WatchedClient[] = []
+  for (let i = 0; i < 8; i++) {
+    const client = new WatchedClient(t, gateways[i % 2]!.url)
+    await client.subscribe(['devices', 'alerts'])
+    clients.push(client)
+    await client.until(() => client.table.snapshotComplete, 'its snapshot')
+  }
+  const target = added + 5
+  await clients[0]!.waiters.until(() => added >= target, 'more churn')
+  clearInterval(churn)
+  await settled(sim, clients, 'every table equal to Kismet')
+  const alerts = sim.alerts().map((a) => String(a.hash))
+  for (const client of clients) {
+    t.same(client.table.anomalies, [], 'no anomaly: no update before its new, no second new, no alert twice')
+    await client.until(() => alerts.every((id) => client.table.hasAlert(id)), 'every alert Kismet holds')
   }
 })
