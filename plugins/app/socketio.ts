@@ -52,8 +52,9 @@ export default fp<SocketIoPluginOptions>(
       ...(config.API_TOKEN !== undefined && { apiToken: config.API_TOKEN }),
       sensors: gateway?.directory ?? app.sensors,
       log: app.log,
-      ...(gateway && { welcome: gateway.welcome, unsupported: gateway.unsupported, recoverableShutdown: true }),
+      ...(gateway && { welcome: gateway.welcome, unsupported: gateway.unsupported, recoverableShutdown: true, sendBatch: gateway.sendBatch }),
     })
+    gateway?.attach(realtime.broadcaster)
     app.decorate('realtime', realtime)
     app.addHook('onClose', async () => realtime.close())
   },

@@ -45,7 +45,7 @@ export interface ClientHandlerDeps {
    * envelope, and a new batched subscriber gets nothing older than its snapshot after it.
    */
   beforeBatchRoomChange: (rooms: string[]) => void
-  /** What this server cannot serve (a gateway: filters and batched delivery across the cluster): the refusal, or undefined. */
+  /** What this server cannot serve (a gateway: filters across the cluster): the refusal, or undefined. */
   unsupported?: (options: { batch: boolean; filter: boolean }) => ClientError | undefined
 }
 

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
 import { TOPICS, type Alert, type ConnectionState, type SystemStatusData, type Topic, type WifiDevice } from '../events.js'
 import type { ServiceStats } from '../stats.js'
-import { Broadcaster } from './broadcaster.js'
+import { Broadcaster, type BroadcasterDeps } from './broadcaster.js'
 import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientHandlerDeps, type ClientLimits } from './client-handlers.js'
 import { createConnectionGuard } from './connection-guard.js'
 import type { AllowedOrigins } from './origins.js'
@@ -54,6 +54,8 @@ export interface RealtimeOptions extends RealtimeLimits {
    * another server (a gateway among others); by default they are told to go (no reconnection).
    */
   recoverableShutdown?: boolean
+  /** How batches go out, when not through the adapter (BroadcasterDeps.sendBatch). */
+  sendBatch?: BroadcasterDeps['sendBatch']
   /** Subscriptions this server refuses (ClientHandlerDeps.unsupported). */
   unsupported?: ClientHandlerDeps['unsupported']
 }
@@ -97,6 +99,7 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
     onFilterEvaluations: (count) => (stats.filterEvaluations += count),
     recoveryWindowMs: options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
     recoveryBufferPackets: options.recoveryBufferPackets ?? DEFAULT_RECOVERY_BUFFER_PACKETS,
+    ...(options.sendBatch && { sendBatch: options.sendBatch }),
   })
 
   const { guard } = createConnectionGuard({

@@ -10,7 +10,9 @@ import type { SensorDirectory } from '../realtime/realtime.js'
 import type { RealtimeServer, RealtimeSocket } from '../realtime/types.js'
 import { connectedClients } from '../realtime/census.js'
 import type { EnvelopeFactory } from '../envelope.js'
-import type { ClientError, ConnectionState, Topic, WifiDevice } from '../events.js'
+import { TOPICS, type AnyEnvelope, type ClientError, type ConnectionState, type Topic, type WifiDevice } from '../events.js'
+import type { Broadcaster } from '../realtime/broadcaster.js'
+import { streamsOfBatchRoom, subscriptionsOf } from '../realtime/rooms.js'
 import { readGatewayRecords, readSensorRecords, removeGatewayRecord, stateOfRecord, writeGatewayRecord, type SensorRecord } from './cluster-view.js'
 import type { RedisClient, RedisHealth } from './redis.js'
 import { readSensorState, type SensorState } from './shared-state.js'
@@ -122,11 +124,33 @@ export class Gateway {
     this.gate = new SnapshotGate(options.io)
   }
 
-  /** Filters and batched delivery are judged and gathered on the producer side, which cannot yet know a gateway's. */
+  /** Filters are judged on the producer side, which cannot yet know a gateway's. */
   unsupported = (options: { batch: boolean; filter: boolean }): ClientError | undefined => {
     if (options.filter) return { code: 'NOT_SUPPORTED', message: 'Device filters are not served by a gateway (ROLE=gateway) yet; subscribe without a filter' }
-    if (options.batch) return { code: 'NOT_SUPPORTED', message: 'Batched delivery is not served by a gateway (ROLE=gateway) yet; subscribe without batch' }
     return undefined
+  }
+
+  /** A gateway's batches go to its own sockets only, through the snapshot gate. */
+  sendBatch = (rooms: string[], batch: AnyEnvelope[]): void => this.gate.sendLocal(rooms, 'events', batch)
+
+  /**
+   * Batched delivery on a gateway: the producers route one packet per envelope to the streams
+   * (their rooms are the same everywhere), and the gateway's own Broadcaster gathers what the
+   * stream brings into the batch rooms of its sockets. A recovered batched socket had nothing
+   * replayed for its batch room (batches never enter the stream): it gets its snapshot again.
+   */
+  attach(broadcaster: Broadcaster): void {
+    this.gate.onStreamEvent = (rooms, envelope) => broadcaster.queueForStreams(rooms, envelope)
+    this.#o.io.on('connection', (socket) => {
+      if (!socket.recovered) return
+      // Its batch room may be new to this gateway: routed to from now on.
+      broadcaster.prepareBatchRooms([...socket.rooms].filter((room) => streamsOfBatchRoom(room) !== undefined))
+      const subscriptions = subscriptionsOf(socket.rooms)
+      for (const topic of TOPICS) {
+        const subscription = subscriptions[topic]
+        if (subscription?.batch) this.welcome(socket, topic, subscription.sensors ?? this.directory.names())
+      }
+    })
   }
 
   /** A new subscriber's first events, read from Redis, to that socket only, exact against the stream (SnapshotGate). */

@@ -38,6 +38,8 @@ export class SnapshotGate {
   readonly #unhook: () => void
   /** Sockets disconnected because too much was held for them. */
   overflows = 0
+  /** Every envelope the stream brings one by one, with the rooms it goes to (a gateway batches from it). */
+  onStreamEvent: ((rooms: readonly string[], envelope: AnyEnvelope) => void) | undefined
 
   constructor(io: RealtimeServer) {
     this.#io = io
@@ -77,18 +79,36 @@ export class SnapshotGate {
 
   #intercept(broadcast: ClusterBroadcast): void {
     const [name, payload] = broadcast.data
-    if (name === 'event') this.#see(payload as AnyEnvelope)
-    else if (name === 'events' && Array.isArray(payload)) for (const envelope of payload as AnyEnvelope[]) this.#see(envelope)
+    if (name === 'event') {
+      this.#see(payload as AnyEnvelope)
+      this.onStreamEvent?.(broadcast.rooms, payload as AnyEnvelope)
+    } else if (name === 'events' && Array.isArray(payload)) for (const envelope of payload as AnyEnvelope[]) this.#see(envelope)
     if (this.#gated.size === 0) return
     for (const gated of this.#gated.values()) {
       if (!addressedTo(gated.socket, broadcast)) continue
       broadcast.except.push(gated.socket.id)
       const data = broadcast.offset === undefined ? [...broadcast.data] : [...broadcast.data, broadcast.offset]
-      if (gated.holding > 0) {
-        if (gated.held.length >= MAX_HELD_PACKETS) gated.overflow = true
-        else gated.held.push(data)
-      } else this.#deliver(gated, data)
+      if (gated.holding > 0) this.#hold(gated, data)
+      else this.#deliver(gated, data)
     }
+  }
+
+  #hold(gated: Gated, data: unknown[]): void {
+    if (gated.held.length >= MAX_HELD_PACKETS) gated.overflow = true
+    else gated.held.push(data)
+  }
+
+  /** A packet this server makes for its own sockets in `rooms` (a gateway's batches): through the gate like the stream's. */
+  sendLocal(rooms: readonly string[], event: 'events', payload: AnyEnvelope[]): void {
+    const except: string[] = []
+    for (const gated of this.#gated.values()) {
+      if (!rooms.some((room) => gated.socket.rooms.has(room))) continue
+      except.push(gated.socket.id)
+      if (gated.holding > 0) this.#hold(gated, [event, payload])
+      else this.#deliver(gated, [event, payload])
+    }
+    const to = except.length === 0 ? this.#io.local.to([...rooms]) : this.#io.local.to([...rooms]).except(except)
+    ;(to as unknown as { emit(event: string, ...args: unknown[]): void }).emit(event, payload)
   }
 
   #see(envelope: AnyEnvelope | undefined): void {

@@ -20,6 +20,7 @@ class WatchedClient {
   readonly waiters = new Waiters()
   readonly socket: ClientSocket
   connects = 0
+  batches = 0
   recovered: boolean[] = []
 
   constructor(t: TestLike, url: string, options: { reconnectTo?: () => string } = {}) {
@@ -35,6 +36,14 @@ class WatchedClient {
       this.table.apply(envelope)
       this.waiters.wake()
     })
+    this.socket.on('events', (batch) => {
+      this.batches += 1
+      for (const envelope of batch) {
+        this.envelopes.push(envelope)
+        this.table.apply(envelope)
+      }
+      this.waiters.wake()
+    })
     if (options.reconnectTo) {
       const manager = this.socket.io as unknown as { uri: string; on(event: string, fn: () => void): void }
       manager.on('reconnect_attempt', () => (manager.uri = options.reconnectTo!()))
@@ -47,8 +56,8 @@ class WatchedClient {
     }
   }
 
-  async subscribe(topics: string[]): Promise<void> {
-    const ack = await this.socket.timeout(5000).emitWithAck('subscribe', topics as never)
+  async subscribe(topics: string[], options?: object): Promise<void> {
+    const ack = await (options ? this.socket.timeout(5000).emitWithAck('subscribe', topics as never, options as never) : this.socket.timeout(5000).emitWithAck('subscribe', topics as never))
     if (!(ack as { ok: boolean }).ok) throw new Error(`subscribe refused: ${JSON.stringify(ack)}`)
   }
 
@@ -247,4 +256,34 @@ t.test('a snapshot is exact against the live stream: subscribers joining while d
     t.same(client.table.anomalies, [], 'no anomaly: no update before its new, no second new, no alert twice')
     await client.until(() => alerts.every((id) => client.table.hasAlert(id)), 'every alert Kismet holds')
   }
+})
+
+t.test('batched delivery through a gateway: its snapshot and then events packets, exact; a filter is refused with NOT_SUPPORTED', async (t) => {
+  const { sim, gateways } = await cluster(t, { producers: 1 })
+  let added = 0
+  const churn = setInterval(() => {
+    sim.addDevice({ name: `batched-${added++}` })
+    const devices = sim.devices()
+    if (devices.length > 10) sim.removeDevice(devices[0]!.key)
+  }, 30)
+  t.teardown(() => clearInterval(churn))
+  const clients: WatchedClient[] = []
+  for (let i = 0; i < 4; i++) {
+    const client = new WatchedClient(t, gateways[i % 2]!.url)
+    await client.subscribe(['devices', 'alerts'], { batch: true })
+    clients.push(client)
+    await client.until(() => client.table.snapshotComplete, 'its snapshot')
+  }
+  const target = added + 5
+  await clients[0]!.waiters.until(() => added >= target, 'more churn')
+  clearInterval(churn)
+  await settled(sim, clients, 'every batched table equal to Kismet')
+  for (const client of clients) {
+    t.ok(client.batches > 0, 'events packets arrived')
+    t.same(client.table.anomalies, [], 'no anomaly')
+  }
+  const filtered = new WatchedClient(t, gateways[0]!.url)
+  const ack = (await filtered.socket.timeout(5000).emitWithAck('subscribe', ['devices'] as never, { filter: { ssid: 'x' } } as never)) as { ok: boolean; error?: { code: string } }
+  t.equal(ack.ok, false, 'a filtered subscription is refused')
+  t.equal(ack.error?.code, 'NOT_SUPPORTED', 'with NOT_SUPPORTED')
 })
