@@ -203,6 +203,8 @@ export class Gateway {
   /** Writes this gateway's record and reads the producers' and the other gateways'. */
   async refresh(): Promise<void> {
     const { redis, directory } = this.#o
+    // Not connected (yet, or any more): RedisHealth says so; nothing to try until it is back.
+    if (this.#o.health.state !== 'ready') return
     try {
       await writeGatewayRecord(redis, this.#o.id, connectedClients(this.#o.io), this.#o.refreshMs * 3)
       directory.records = await readSensorRecords(redis, directory.names())

@@ -154,6 +154,8 @@ export class Producer {
   /** Writes the led sensors' records, and reads the gateways' client counts. */
   async #refresh(): Promise<void> {
     const { redis, health, refreshMs } = this.#o
+    // Not connected (yet, or any more): RedisHealth says so; nothing to try until it is back.
+    if (this.#o.health.state !== 'ready') return
     try {
       const gateways = await readGatewayRecords(redis)
       let clients = 0
