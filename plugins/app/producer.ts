@@ -37,7 +37,8 @@ export default fp(
     app.addHook('onListen', async () => producer.start())
     app.addHook('preClose', async () => {
       await producer.close()
-      await io.close()
+      // A server that never listened has no engine for io.close(): its adapter is what to close (its stream reader).
+      await io.of('/').adapter.close()
     })
   },
   { name: 'producer', fastify: '5.x', dependencies: ['config', 'events', 'scale'] },

@@ -194,7 +194,8 @@ t.test('SIGTERM of a gateway: its clients reconnect to the other one and recover
   await settled(sim, [a], 'the first table')
   const shutdown = a.until(() => a.envelopes.some((e) => e.type === 'server:shutdown'), 'server:shutdown')
   const gone = a.waiters.until(() => !a.socket.connected, 'the disconnect')
-  await stopProcess(first)
+  const exit = await stopProcess(first)
+  t.equal(exit.code, 0, 'the gateway exits 0')
   await shutdown
   await gone
   // Published while the client is away: the recovery on the other gateway replays it.
@@ -286,4 +287,23 @@ t.test('batched delivery through a gateway: its snapshot and then events packets
   const ack = (await filtered.socket.timeout(5000).emitWithAck('subscribe', ['devices'] as never, { filter: { ssid: 'x' } } as never)) as { ok: boolean; error?: { code: string } }
   t.equal(ack.ok, false, 'a filtered subscription is refused')
   t.equal(ack.error?.code, 'NOT_SUPPORTED', 'with NOT_SUPPORTED')
+})
+
+t.test('SIGTERM of the leading producer: it flushes, exits 0 and gives the lock up; the standby leads; a producer serves /health only', async (t) => {
+  const { sim, gateways, producers } = await cluster(t, { gateways: 1 })
+  const a = new WatchedClient(t, gateways[0]!.url)
+  await a.subscribe(['devices', 'alerts'])
+  await settled(sim, [a], 'the first table')
+  const leader = leaderAmong(producers)!
+  const standby = producers.find((p) => p !== leader)!
+  t.equal((await fetch(`${leader.url}/health`)).status, 200, 'a producer answers /health')
+  t.equal((await fetch(`${leader.url}/api/kismet/ws/status`)).status, 404, 'and nothing else: no REST')
+  t.equal((await fetch(`${leader.url}/socket.io/?EIO=4&transport=polling`)).status, 404, 'and no Socket.IO')
+  const exit = await stopProcess(leader)
+  t.equal(exit.code, 0, 'the leader exits 0')
+  await standby.waitForLog(LEADS, 5000)
+  const added = sim.addDevice({ name: 'after-handover' })
+  await settled(sim, [a], 'the table after the handover')
+  t.equal(a.newsFor(added.key), 1, 'one new for the device added after the handover')
+  t.same(a.table.anomalies, [], 'no anomaly')
 })
