@@ -47,12 +47,6 @@ class WatchedClient {
     if (options.reconnectTo) {
       const manager = this.socket.io as unknown as { uri: string; on(event: string, fn: () => void): void }
       manager.on('reconnect_attempt', () => (manager.uri = options.reconnectTo!()))
-      if (process.env['DEBUG16']) {
-        this.socket.on('disconnect', (reason) => console.error('DISCONNECT', reason))
-        this.socket.on('connect_error', (error) => console.error('CONNECT_ERROR', error.message))
-        manager.on('reconnect_attempt', () => console.error('ATTEMPT', manager.uri))
-        ;(manager as unknown as { on(e: string, f: (e: Error) => void): void }).on('reconnect_error', (e) => console.error('RECONNECT_ERROR', e.message))
-      }
     }
   }
 
@@ -117,13 +111,11 @@ async function readyOf(gateway: ServiceProcess): Promise<{ status: number; body:
 async function leaderOf(gateway: ServiceProcess): Promise<string | null> {
   const response = await fetch(`${gateway.url}/api/kismet/ws/status`)
   const body = (await response.json()) as { data: { cluster?: { sensors: Array<{ name: string; leader: string | null }> } } }
-  if (process.env['DEBUG16']) console.error('STATUS', JSON.stringify(body))
   return body.data.cluster?.sensors.find((s) => s.name === SENSOR)?.leader ?? null
 }
 
 t.test('clients on both gateways see every new, remove and alert exactly once', async (t) => {
-  const { sim, gateways, producers } = await cluster(t)
-  t.teardown(() => { if (process.env['DEBUG16']) { for (const p of producers) console.error('PRODUCER', JSON.stringify(p.logs.slice(-15)), p.stderr()); for (const g of gateways) console.error('GATEWAY', JSON.stringify(g.logs.slice(-10)), g.stderr()); console.error('A', a.envelopes.map(e => e.type + ':' + e.id).join(' ')) } })
+  const { sim, gateways } = await cluster(t)
   const a = new WatchedClient(t, gateways[0]!.url)
   const b = new WatchedClient(t, gateways[1]!.url)
   await Promise.all([a.subscribe(['devices', 'alerts']), b.subscribe(['devices', 'alerts'])])
@@ -159,7 +151,6 @@ t.test('SIGKILL of the leading producer: the standby leads within 5 s, tables eq
   await settled(sim, [a, b], 'the first table')
   const leader = leaderAmong(producers)
   t.ok(leader, 'one producer leads')
-  if (process.env['DEBUG16']) { await leaderOf(gateways[0]!); console.error('GWLOG', JSON.stringify(gateways[0]!.logs.filter((l) => l['level'] !== 30)).slice(0, 2000)) }
   const standby = producers.find((p) => p !== leader)!
   t.notOk(standby.logs.some((l) => LEADS.test(String(l['msg'] ?? ''))), 'the other one stands by')
 
