@@ -18,6 +18,9 @@ import type { RedisClient, RedisHealth } from './redis.js'
 import { readSensorState, type SensorState } from './shared-state.js'
 import { SnapshotGate } from './snapshot-gate.js'
 
+/** A room no socket joins: the stream entries that give a gateway's reader its first offset. */
+const READER_PRIMER_ROOM = 'kismet-ws:primer'
+
 const READINESS: Record<ConnectionState, number> = { auth_failed: 0, backoff: 1, connecting: 2, connected: 3, disabled: 4 }
 
 /** The sensors as a gateway knows them: from the producers' records in Redis. */
@@ -205,6 +208,11 @@ export class Gateway {
     const { redis, directory } = this.#o
     // Not connected (yet, or any more): RedisHealth says so; nothing to try until it is back.
     if (this.#o.health.state !== 'ready') return
+    // The streams adapter's reader starts at `$` (only what comes after its XREAD arrives) and
+    // stays there until it reads an entry: across a Redis restart such a reader misses what
+    // is added before its XREAD is sent again. One entry of its own (to a room nobody is in,
+    // so nothing is delivered or replayed) gives it a real offset, after which nothing is missed.
+    if (!this.gate.hasRead) (this.#o.io.to(READER_PRIMER_ROOM) as unknown as { emit(event: string): void }).emit('kismet-ws:primer')
     try {
       await writeGatewayRecord(redis, this.#o.id, connectedClients(this.#o.io), this.#o.refreshMs * 3)
       directory.records = await readSensorRecords(redis, directory.names())

@@ -79,16 +79,22 @@ export class Leadership {
     this.leading = true
     this.acquisitions += 1
     this.#o.log.info({ sensor: this.#o.sensor }, 'This producer leads the sensor now')
+    let dropped: (() => void) | undefined
     const ended = new Promise<'lost' | 'stopped'>((resolve) => {
       signal.addEventListener('abort', () => resolve('lost'), { once: true })
       this.#giveUp = () => resolve('stopped')
+      // Without Redis nothing says this process still holds the lease (a restarted Redis has
+      // forgotten it, and a standby may take it the moment Redis is back): stop at once.
+      dropped = () => resolve('lost')
+      this.#o.redis.once('close', dropped)
     })
     void ended.then((why) => {
-      if (why === 'lost') this.#o.log.warn({ sensor: this.#o.sensor, err: signal.error }, 'The leader lock was lost: this producer stops reading the sensor')
+      if (why === 'lost') this.#o.log.warn({ sensor: this.#o.sensor, ...(signal.error && { err: signal.error }) }, 'The leader lock was lost (or Redis with it): this producer stops reading the sensor')
     })
     try {
       await this.#o.lead({ ended })
     } finally {
+      if (dropped) this.#o.redis.off('close', dropped)
       this.leading = false
       this.#giveUp = undefined
     }

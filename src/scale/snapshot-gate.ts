@@ -77,7 +77,11 @@ export class SnapshotGate {
     this.#retireCuts()
   }
 
+  /** Whether this server's stream reader has read an entry yet (see Gateway.refresh: until then it reads from `$`). */
+  hasRead = false
+
   #intercept(broadcast: ClusterBroadcast): void {
+    this.hasRead = true
     const [name, payload] = broadcast.data
     if (name === 'event') {
       this.#see(payload as AnyEnvelope)
