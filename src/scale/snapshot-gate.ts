@@ -11,6 +11,7 @@
 // for the socket keep going through the same filter. So: no gap, no duplicate.
 import { EVENT_TYPES, type AnyEnvelope, type EventType } from '../events.js'
 import { interceptClusterBroadcasts, type ClusterBroadcast } from '../realtime/engine.js'
+import { streamsOfBatchRoom } from '../realtime/rooms.js'
 import type { RealtimeServer, RealtimeSocket } from '../realtime/types.js'
 import { sequenceOf } from './keys.js'
 
@@ -126,9 +127,12 @@ export class SnapshotGate {
     const now = Date.now()
     for (const [id, gated] of this.#gated) {
       if (gated.holding > 0) continue
+      // A batch made here may still hold envelopes the stream passed a while ago: a batched
+      // socket's cuts stay for their whole lifetime.
+      const batched = [...gated.socket.rooms].some((room) => streamsOfBatchRoom(room) !== undefined)
       for (const [cut, seq] of gated.cuts) {
         const sensor = cut.slice(cut.indexOf('@') + 1)
-        if ((this.#seen.get(sensor) ?? 0) >= seq || now > gated.until) gated.cuts.delete(cut)
+        if ((!batched && (this.#seen.get(sensor) ?? 0) >= seq) || now > gated.until) gated.cuts.delete(cut)
       }
       if (gated.cuts.size === 0) this.#gated.delete(id)
     }

@@ -47,7 +47,8 @@ export class StateWriter {
   #writing: Promise<void> | undefined
   #retryMs = RETRY_FIRST_MS
   #retryTimer: NodeJS.Timeout | undefined
-  #resyncDue = false
+  /** Whole-table envelopes are in the queue (for the log line once they are sent). */
+  #resyncQueued = false
   #closed = false
   #quiet: (() => boolean) | undefined
   /** Envelopes dropped because Redis stayed away too long (counted for /stats). */
@@ -65,8 +66,20 @@ export class StateWriter {
   check(): void {
     if (!this.#quiet?.()) return
     this.#quiet = undefined
-    this.#resyncDue = true
+    this.#queueResync()
     this.#schedule()
+  }
+
+  /**
+   * The whole table, made now, in its place in the queue: what came before is in it, what
+   * comes after follows it (a client replaces its table with it, then applies the rest).
+   */
+  #queueResync(): void {
+    for (const envelope of this.#resyncEnvelopes()) {
+      this.#o.table.fold(envelope)
+      this.#queue.push(envelope)
+    }
+    this.#resyncQueued = true
   }
 
   get held(): number {
@@ -82,8 +95,8 @@ export class StateWriter {
     if (this.#queue.length > this.#maxHeld) {
       this.dropped += this.#queue.length
       this.#queue = []
-      if (!this.#resyncDue) this.#o.log.warn({ sensor: this.#o.sensor, held: this.#maxHeld }, 'Redis is away and too many envelopes are held: dropped; clients get the whole table again once it is back')
-      this.#resyncDue = true
+      this.#o.log.warn({ sensor: this.#o.sensor, held: this.#maxHeld }, 'Redis is away and too many envelopes are held: dropped; clients get the whole table again once it is back')
+      this.#queueResync()
     }
     this.#schedule()
   }
@@ -96,26 +109,23 @@ export class StateWriter {
       await this.#writeOnce()
     })().finally(() => {
       this.#writing = undefined
-      if (this.#queue.length > 0 || this.#resyncDue) this.#schedule()
+      if (this.#queue.length > 0) this.#schedule()
     })
   }
 
   async #writeOnce(): Promise<void> {
     const batch = this.#queue
-    if (batch.length === 0 && !this.#resyncDue) return
+    if (batch.length === 0) return
     this.#queue = []
+    const resync = this.#resyncQueued
+    this.#resyncQueued = false
     try {
-      if (this.#resyncDue) {
-        for (const envelope of this.#resyncEnvelopes()) {
-          this.#o.table.fold(envelope)
-          batch.push(envelope)
-        }
-      }
       await this.#o.table.write(this.#o.redis, this.#o.sensor, this.#o.backlog())
     } catch (error) {
       this.#o.health.failed(error)
-      // Held for the next try, ahead of what came meanwhile (resync envelopes are made again then).
-      this.#queue = [...batch.filter((e) => !this.#resyncDue || !isResync(e)), ...this.#queue]
+      // Held for the next try, ahead of what came meanwhile.
+      this.#resyncQueued ||= resync
+      this.#queue = [...batch, ...this.#queue]
       this.#retryTimer = setTimeout(() => {
         this.#retryTimer = undefined
         this.#schedule()
@@ -123,8 +133,7 @@ export class StateWriter {
       this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs * 2)
       return
     }
-    if (this.#resyncDue) this.#o.log.info({ sensor: this.#o.sensor, devices: this.#o.table.size }, 'Redis is back: the whole table goes to clients again')
-    this.#resyncDue = false
+    if (resync) this.#o.log.info({ sensor: this.#o.sensor, devices: this.#o.table.size }, 'The whole table goes to clients again (device:snapshot, alert:snapshot)')
     this.#retryMs = RETRY_FIRST_MS
     this.writes += 1
     for (const envelope of batch) this.#o.forward(envelope)
@@ -156,5 +165,3 @@ export class StateWriter {
 }
 
 const isTableEvent = (envelope: AnyEnvelope): boolean => envelope.type === 'device:update' || envelope.type === 'signal:update' || envelope.type === 'alert:new'
-
-const isResync = (envelope: AnyEnvelope): boolean => envelope.type === 'device:snapshot' || envelope.type === 'alert:snapshot'
