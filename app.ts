@@ -13,6 +13,8 @@ import errors from './plugins/app/errors.js'
 import events from './plugins/app/events.js'
 import history from './plugins/app/history.js'
 import openAccess from './plugins/app/open-access.js'
+import producer from './plugins/app/producer.js'
+import scale from './plugins/app/scale.js'
 import sensors from './plugins/app/sensors.js'
 import shutdown from './plugins/app/shutdown.js'
 import socketio, { type SocketIoPluginOptions } from './plugins/app/socketio.js'
@@ -50,6 +52,14 @@ export const API_PREFIX = '/api/kismet/ws'
 const app: FastifyPluginAsync<AppOptions> = async (instance, opts) => {
   await instance.register(config, opts.env ? { env: opts.env } : {})
   await instance.register(events, opts.clock ? { clock: opts.clock } : {})
+  await instance.register(scale)
+  // ROLE=producer serves no clients: its sensors' pipelines, the stream, and /health.
+  if (instance.config.ROLE === 'producer') {
+    await instance.register(errors)
+    await instance.register(producer)
+    await instance.register(healthRoutes)
+    return
+  }
   await instance.register(openAccess)
   await instance.register(errors)
   await instance.register(cors)

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     logger: {
       level: LOG_LEVELS.includes(requestedLevel) ? requestedLevel : 'info',
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.KISMET_API_KEY', '*.KISMET_PASSWORD', '*.API_TOKEN', '*.KISMET_SENSORS', '*.WATCH_WEBHOOK_URL', '*.TAK_TLS_KEY_PASSPHRASE'],
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.KISMET_API_KEY', '*.KISMET_PASSWORD', '*.API_TOKEN', '*.KISMET_SENSORS', '*.WATCH_WEBHOOK_URL', '*.TAK_TLS_KEY_PASSPHRASE', '*.REDIS_URL'],
         censor: '[redacted]',
       },
       ...(transport && { transport }),

@@ -22,6 +22,7 @@ import { runDashboard } from './dashboard.js'
 import { SIZES } from './sizes.js'
 import { runFilteredFanout } from './filtered-fanout.js'
 import { runExport } from './export.js'
+import { runScaleOut } from './scale-out.js'
 
 const { values } = parseArgs({
   options: {
@@ -34,14 +35,14 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    'Usage: npm run bench [-- --quick] [-- --only 1,2,3,4,5,6,7,8,9,10,11]\n' +
-      '  scenarios: 1 upstream bytes/CPU, 2 service CPU, 3 fan-out, 4 memory, 5 new-device and alert latency, 6 start-up, 7 several sensors, 8 dashboard, 9 filtered fan-out, 10 export, 11 sensor load\n',
+    'Usage: npm run bench [-- --quick] [-- --only 1,2,3,4,5,6,7,8,9,10,11,12]\n' +
+      '  scenarios: 1 upstream bytes/CPU, 2 service CPU, 3 fan-out, 4 memory, 5 new-device and alert latency, 6 start-up, 7 several sensors, 8 dashboard, 9 filtered fan-out, 10 export, 11 sensor load, 12 scale-out (gateway on Redis vs ROLE=all)\n',
   )
   process.exit(0)
 }
 
 const quick = values.quick ?? false
-const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11']
+const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12']
 const only = new Set((values.only ?? ALL_SCENARIOS.join(',')).split(',').map((s) => s.trim()))
 const sizes = quick ? SIZES.quick : SIZES.full
 const log = (line: string) => process.stdout.write(`${line}\n`)
@@ -120,6 +121,7 @@ if (only.has('8')) await scenario('8 dashboard', async () => record('8 dashboard
 if (only.has('9')) await scenario('9 filtered fan-out', async () => record('9 filtered fan-out', await runFilteredFanout(sizes.filteredFanout, log)))
 if (only.has('10')) await scenario('10 export', async () => record('10 export', await runExport(sizes.export, log)))
 if (only.has('11')) await scenario('11 sensor load', async () => record('11 sensor load', await runSensorLoad(sizes.sensorLoad, log)))
+if (only.has('12')) await scenario('12 scale-out', async () => record('12 scale-out', await runScaleOut(sizes.scaleOut, log)))
 
 const elapsedS = (Date.now() - started) / 1000
 const markdown = table(rows)

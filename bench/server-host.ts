@@ -13,6 +13,9 @@ import { createServer, type Server as HttpServer } from 'node:http'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Server } from 'socket.io'
+import { createAdapter } from '@socket.io/redis-streams-adapter'
+import { Redis } from 'ioredis'
+import { CHANNEL_PREFIX, SESSION_PREFIX, STREAM_NAME } from '../src/scale/keys.js'
 import app from '../app.js'
 import { EnvelopeFactory } from '../src/envelope.js'
 import type { AnyEnvelope, WifiDevice } from '../src/events.js'
@@ -20,7 +23,9 @@ import { forceClose, recoveryBufferSize, trimRecoveryBuffer } from '../src/realt
 import { cpuMs, serve, sleep } from './lib/ipc.js'
 
 let service: FastifyInstance | undefined
-let bare: { http: HttpServer; io: Server; factory: EnvelopeFactory } | undefined
+let bare: { http: HttpServer | undefined; io: Server; factory: EnvelopeFactory } | undefined
+/** The stream publisher's Redis connection (scenario 12). */
+let publisherRedis: Redis | undefined
 /** Sockets of the bare server that asked for the batching stand-in join this room instead of 'devices'. */
 const BATCH_ROOM = 'devices:batched'
 
@@ -100,6 +105,18 @@ serve(
       await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()))
       bare = { http, io, factory: new EnvelopeFactory() }
       return { url: `http://127.0.0.1:${(http.address() as { port: number }).port}` }
+    },
+
+    /**
+     * Scenario 12's producer stand-in: a Socket.IO server that never listens, on the Redis
+     * streams adapter as a ROLE=producer sets it up (plugins/app/scale.ts), publishing with
+     * `io.to('devices').emit` as the producer's Broadcaster does.
+     */
+    async startStreamPublisher(args: { redisUrl: string; maxLen: number }) {
+      publisherRedis = new Redis(args.redisUrl)
+      const io = new Server({ adapter: createAdapter(publisherRedis, { streamName: STREAM_NAME, maxLen: args.maxLen, sessionKeyPrefix: SESSION_PREFIX, channelPrefix: CHANNEL_PREFIX }) })
+      bare = { http: undefined, io, factory: new EnvelopeFactory() }
+      return {}
     },
 
     /** Memory after a full GC, with what the service holds. */
@@ -232,8 +249,11 @@ serve(
       await service?.close()
       if (bare) {
         bare.io.close()
-        await new Promise<void>((resolve) => bare!.http.close(() => resolve()))
+        const http = bare.http
+        if (http) await new Promise<void>((resolve) => http.close(() => resolve()))
       }
+      publisherRedis?.disconnect()
+      publisherRedis = undefined
       service = undefined
       bare = undefined
       return {}
@@ -242,5 +262,6 @@ serve(
   async () => {
     await service?.close()
     bare?.io.close()
+    publisherRedis?.disconnect()
   },
 )

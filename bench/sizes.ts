@@ -9,6 +9,7 @@ import type { SensorsOptions } from './sensors.js'
 import type { DashboardOptions } from './dashboard.js'
 import type { FilteredFanoutOptions } from './filtered-fanout.js'
 import type { ExportOptions } from './export.js'
+import type { ScaleOutOptions } from './scale-out.js'
 
 export interface Sizes {
   upstream: UpstreamOptions
@@ -21,6 +22,7 @@ export interface Sizes {
   filteredFanout: FilteredFanoutOptions
   export: ExportOptions
   sensorLoad: SensorLoadOptions
+  scaleOut: ScaleOutOptions
 }
 
 export const SIZES: { full: Sizes; quick: Sizes } = {
@@ -35,6 +37,7 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     filteredFanout: { clients: 500, clientProcesses: 4, rate: 1000, segmentMs: 5000, segments: 2, warmupMs: 1500, drainLimitMs: 15_000, sustainableRate: 100, sustainableMs: 3000, library: false, filters: 50 },
     export: { devices: 50_000, repetitions: 5 },
     sensorLoad: { devices: 5000, seconds: 120, warmupSeconds: 5 },
+    scaleOut: { clients: 500, clientProcesses: 4, rate: 100, segmentMs: 5000, segments: 2, warmupMs: 1500, drainLimitMs: 15_000, sustainableRate: 100, sustainableMs: 3000, library: false, latencyRate: 20, latencyMs: 3000, maxLen: 30_000, batchedRate: 1000 },
   },
   quick: {
     upstream: { devices: 5_000, changeShare: 0.01, intervalMs: 2000, cycles: 8, parseRounds: 6, seed: 11 },
@@ -47,5 +50,6 @@ export const SIZES: { full: Sizes; quick: Sizes } = {
     filteredFanout: { clients: 100, clientProcesses: 2, rate: 1000, segmentMs: 1500, segments: 1, warmupMs: 500, drainLimitMs: 4_000, sustainableRate: 100, sustainableMs: 1000, library: false, filters: 50 },
     export: { devices: 50_000, repetitions: 3 },
     sensorLoad: { devices: 5000, seconds: 60, warmupSeconds: 5 },
+    scaleOut: { clients: 100, clientProcesses: 2, rate: 100, segmentMs: 1500, segments: 1, warmupMs: 500, drainLimitMs: 4_000, sustainableRate: 100, sustainableMs: 1000, library: false, latencyRate: 20, latencyMs: 1500, maxLen: 30_000, batchedRate: 1000 },
   },
 }

@@ -23,15 +23,18 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/status',
     { schema: { summary: 'Kismet connection of every sensor, and Socket.IO clients', tags: [TAGS.status], response: { 200: StatusResponseSchema } } },
     async () => {
-      const sensors = app.sensors.all().map(sensorStatus)
+      // A gateway's sensors are the cluster's, as their leaders last said (src/scale/gateway.ts).
+      const cluster = app.scale?.gateway?.directory
+      const sensors = cluster ? cluster.statuses() : app.sensors.all().map(sensorStatus)
       const details = clientDetails(app.io, (id) => app.realtime.broadcaster.filters.get(id))
       return {
         success: true as const,
         data: {
-          kismet: overallStatus(app.sensors, sensors),
+          kismet: overallStatus(cluster ?? app.sensors, sensors),
           sensors,
           tak: app.tak.status(),
           websocket: { clients: details.length, clientDetails: details, rooms: roomSizes(app.io) },
+          ...(app.scale && { cluster: app.scale.view(['tak', 'websocket']) }),
         },
       }
     },
@@ -80,6 +83,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           },
           kismet: totalCounters(app.sensors, sensors),
           sensors,
+          ...(app.scale && { cluster: app.scale.view(['websocket', 'kismet', 'sensors', 'events', 'watch', 'clients', 'tak']) }),
           events: { totalEmitted: stats.totalEmitted, byType: { ...stats.eventsByType }, coalesced: stats.coalesced },
           watch: {
             entries: app.watchlist.store.entries.length,

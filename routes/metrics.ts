@@ -116,6 +116,20 @@ const routes: FastifyPluginAsync = async (app) => {
   mirroredCounter(registry, 'kismet_ws_tak_output_bytes_received_total', 'Bytes a TAK server sent back (read and discarded), by TAK output', ['output'], () => takOutputs().map((o) => [{ output: o.output }, o.bytesReceived]))
   mirroredCounter(registry, 'kismet_ws_tak_output_connects_total', 'Connections made (UDP: sockets opened), by TAK output', ['output'], () => takOutputs().map((o) => [{ output: o.output }, o.connects]))
 
+  const scale = app.scale
+  if (scale) {
+    // Scale-out: Redis as this process sees it, and the cluster as Redis shows it.
+    const view = () => scale.view([])
+    mirroredGauge(registry, 'kismet_ws_redis_up', 'Whether this process is connected to Redis (1) or not (0)', [], () => [[{}, scale.health.state === 'ready' ? 1 : 0]])
+    mirroredCounter(registry, 'kismet_ws_redis_disconnects_total', 'Times this process lost its Redis connection', [], () => [[{}, scale.health.disconnects]])
+    mirroredCounter(registry, 'kismet_ws_redis_failures_total', 'Redis commands of this process that failed', [], () => [[{}, scale.health.failures]])
+    mirroredGauge(registry, 'kismet_ws_cluster_gateways', 'Live gateways (their records in Redis)', [], () => [[{}, view().gateways]])
+    mirroredGauge(registry, 'kismet_ws_cluster_clients', 'Socket.IO clients of every live gateway', [], () => [[{}, view().clients]])
+    mirroredGauge(registry, 'kismet_ws_cluster_sensor_led', 'Whether a producer leads the sensor (1) or none does now (0)', ['sensor'], () => view().sensors.map((s) => [{ sensor: s.name }, s.leader === null ? 0 : 1]))
+    mirroredGauge(registry, 'kismet_ws_cluster_sensor_devices', "Devices of each sensor, as its leader last said", ['sensor'], () => view().sensors.map((s) => [{ sensor: s.name }, s.deviceCount]))
+    mirroredGauge(registry, 'kismet_ws_snapshot_failures', 'Snapshots a gateway could not read from Redis', [], () => [[{}, scale.gateway?.snapshotFailures ?? 0]])
+  }
+
   const schema = {
     summary: 'Prometheus metrics (text exposition format)',
     tags: [TAGS.monitoring],

@@ -15,13 +15,17 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (_request, reply) => {
-      const { sensors } = app
+      // A gateway's sensors are the cluster's, as their leaders say in Redis (src/scale/gateway.ts).
+      const sensors = app.scale?.gateway?.directory ?? app.sensors
       const state = sensors.state
-      const states = sensors.all().map((pipeline) => ({ name: pipeline.name, state: pipeline.poller.state }))
+      const states = sensors.names().map((name) => ({ name, state: sensors.stateOf(name) ?? ('connecting' as const) }))
       const needed = app.config.READY_MIN_SENSORS ?? states.length
-      if (sensors.ready >= needed) return { success: true as const, ready: true as const, kismet: state, sensors: states }
+      const redisDown = app.scale !== undefined && app.scale.health.state !== 'ready'
+      if (sensors.ready >= needed && !redisDown) return { success: true as const, ready: true as const, kismet: state, sensors: states }
       const missing = states.filter((s) => s.state !== 'connected' && s.state !== 'disabled')
-      const what = states.length === 1 ? `Kismet is not connected (state: ${state})` : `${sensors.ready} of ${states.length} sensors connected, ${needed} needed (${missing.map((s) => `${s.name}: ${s.state}`).join(', ')})`
+      const what = redisDown
+        ? `Redis is unavailable (state: ${app.scale!.health.state})`
+        : states.length === 1 ? `Kismet is not connected (state: ${state})` : `${sensors.ready} of ${states.length} sensors connected, ${needed} needed (${missing.map((s) => `${s.name}: ${s.state}`).join(', ')})`
       return reply.code(503).send({ success: false as const, ready: false as const, kismet: state, sensors: states, error: { message: what, code: 'NOT_READY' as const } })
     },
   )

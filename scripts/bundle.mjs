@@ -3,7 +3,9 @@
 // 1.2 s to /health on 2 cores); one bundled file starts in about two thirds of that.
 // Packages that read files beside themselves stay external and load from node_modules:
 // the Swagger UI's static files, Socket.IO's client bundle, pino's worker transports (and
-// @fastify/static, which the dashboard shares with the Swagger UI).
+// @fastify/static, which the dashboard shares with the Swagger UI). The Redis client and the
+// streams adapter (scale-out) stay external too: their `debug` looks for supports-color, an
+// optional package that is not a production dependency.
 import { execFileSync } from 'node:child_process'
 import { realpathSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -16,7 +18,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  external: ['@fastify/static', '@fastify/swagger', '@fastify/swagger-ui', 'socket.io', 'pino', 'pino-pretty', 'thread-stream'],
+  external: ['@fastify/static', '@fastify/swagger', '@fastify/swagger-ui', 'socket.io', 'pino', 'pino-pretty', 'thread-stream', 'ioredis', '@socket.io/redis-streams-adapter'],
   // Bundled CommonJS code calls require(); an ES module has none of its own.
   banner: { js: "import { createRequire as __kismetWsCreateRequire } from 'node:module'; const require = __kismetWsCreateRequire(import.meta.url);" },
   sourcemap: 'linked',

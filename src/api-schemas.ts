@@ -74,6 +74,37 @@ const TakStatusSchema = Type.Object({
   outputs: Type.Array(TakStatusDataSchema),
 })
 
+/** ROLE=gateway or producer, or REDIS_URL set: the cluster as Redis shows it (the rest of /status and /stats is this process's own). */
+export const ClusterViewSchema = Type.Object(
+  {
+    role: Type.Union([Type.Literal('all'), Type.Literal('gateway'), Type.Literal('producer')]),
+    local: Type.Array(Type.String(), { description: 'the sections of this answer that are this process only (the rest of the cluster is not in them)' }),
+    redis: Type.Object({
+      state: Type.Union([Type.Literal('connecting'), Type.Literal('ready'), Type.Literal('down')]),
+      since: Type.Number({ description: 'epoch ms of the last change of state' }),
+      disconnects: Type.Integer({ minimum: 0 }),
+      failures: Type.Integer({ minimum: 0, description: 'Redis commands that failed' }),
+    }),
+    gateways: Type.Integer({ minimum: 0, description: 'live gateways (their records in Redis)' }),
+    clients: Type.Integer({ minimum: 0, description: 'Socket.IO clients of every live gateway' }),
+    deviceCount: Type.Integer({ minimum: 0, description: "devices of every sensor, as their leaders last said" }),
+    sensors: Type.Array(
+      Type.Object({
+        name: Type.String(),
+        leader: Type.Union([Type.String(), Type.Null()], { description: 'the run id of the producer leading it (null: none now)' }),
+        state: ConnectionStateSchema,
+        deviceCount: Type.Integer({ minimum: 0 }),
+        polls: Type.Integer({ minimum: 0 }),
+        errors: Type.Integer({ minimum: 0 }),
+        held: Type.Integer({ minimum: 0, description: 'envelopes its leader holds while Redis is away' }),
+        dropped: Type.Integer({ minimum: 0, description: 'envelopes its leader dropped (Redis away too long: clients got the whole table again)' }),
+      }),
+    ),
+  },
+  { description: 'Scale-out: what Redis says of the cluster' },
+)
+export type ClusterView = Static<typeof ClusterViewSchema>
+
 export const StatusResponseSchema = Type.Object({
   success: Type.Literal(true),
   data: Type.Object({
@@ -89,6 +120,7 @@ export const StatusResponseSchema = Type.Object({
       { description: 'All sensors taken together: the least ready state, the most retries, the devices of all' },
     ),
     sensors: Type.Array(SensorStatusSchema),
+    cluster: Type.Optional(ClusterViewSchema),
     tak: TakStatusSchema,
     websocket: Type.Object({
       clients: Type.Integer({ minimum: 0, description: 'Socket.IO clients connected (the same count as /stats and system:status)' }),
@@ -152,6 +184,7 @@ export const StatsResponseSchema = Type.Object({
     }),
     kismet: Type.Object(kismetCounters, { description: 'every sensor added up (state: the least ready; lastPollMs: the longest)' }),
     sensors: Type.Array(Type.Object({ name: Type.String(), ...kismetCounters, eventbus: EventbusCountersSchema })),
+    cluster: Type.Optional(ClusterViewSchema),
     events: Type.Object({
       totalEmitted: Type.Integer({ minimum: 0 }),
       byType: countsOf(Object.keys(EVENT_TYPES)),

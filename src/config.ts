@@ -98,12 +98,26 @@ export const ConfigSchema = Type.Object({
   TAK_TLS_CA: pemFile("the CA certificate(s) that signed the TAK server's certificate"),
   TAK_TLS_VERIFY: flag(true),
   TAK_TLS_SERVER_NAME: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.-]{1,253}$', description: "the host name in the TAK server's certificate, such as takserver" })),
+  // Scale-out (src/scale/): the roles, and the Redis they share.
+  ROLE: Type.Union(
+    [Type.Literal('all'), Type.Literal('gateway'), Type.Literal('producer')],
+    { default: 'all', description: 'all (one process does everything), gateway (serves clients, polls nothing) or producer (polls its sensors, serves /health only)' },
+  ),
+  REDIS_URL: Type.Optional(
+    Type.String({
+      pattern: '^rediss?://[^,\\s]+(,rediss?://[^,\\s]+)*$',
+      description: 'a redis:// or rediss:// URL such as redis://redis:6379/0, or several comma-separated node URLs of a Redis Cluster',
+    }),
+  ),
+  REDIS_STREAM_MAXLEN: Type.Integer({ minimum: 100, default: 30000, description: 'the most entries kept in the Socket.IO stream: a whole number, 100 or more' }),
+  LEADER_LOCK_TTL_MS: Type.Integer({ minimum: 200, default: 5000, description: "a producer's lease on a sensor: a whole number of milliseconds, 200 or more" }),
+  CLUSTER_REFRESH_MS: Type.Integer({ minimum: 50, default: 1000, description: 'how often a role writes and reads the cluster view in Redis: a whole number of milliseconds, 50 or more' }),
 })
 
 export type Config = Static<typeof ConfigSchema>
 
 /** Variables whose values are never printed, logged or returned. */
-export const SECRET_VARIABLES = ['KISMET_API_KEY', 'KISMET_PASSWORD', 'API_TOKEN', 'KISMET_SENSORS', 'WATCH_WEBHOOK_URL', 'TAK_TLS_KEY_PASSPHRASE'] as const
+export const SECRET_VARIABLES = ['KISMET_API_KEY', 'KISMET_PASSWORD', 'API_TOKEN', 'KISMET_SENSORS', 'WATCH_WEBHOOK_URL', 'TAK_TLS_KEY_PASSPHRASE', 'REDIS_URL'] as const
 
 export function isHttpUrl(value: string): boolean {
   try {

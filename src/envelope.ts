@@ -16,9 +16,13 @@ export class EnvelopeFactory {
   readonly #clock: Clock
   readonly #stats: ServiceStats | undefined
 
-  /** `stats`: where every envelope made is counted by type (each one made is sent: the one point of counting). */
-  constructor(options: { runId?: string; clock?: Clock; stats?: ServiceStats } = {}) {
+  /**
+   * `stats`: where every envelope made is counted by type (each one made is sent: the one point of counting).
+   * `sequence`: the last sequence number already used (a producer taking a sensor over continues its ids).
+   */
+  constructor(options: { runId?: string; clock?: Clock; stats?: ServiceStats; sequence?: number } = {}) {
     this.runId = options.runId ?? randomBytes(4).toString('hex')
+    this.#sequence = options.sequence ?? 0
     this.#clock = options.clock ?? systemClock
     this.#stats = options.stats
   }

@@ -121,7 +121,7 @@ export function eventbusCounters(pipeline: Pipeline): EventbusCounters {
 }
 
 /** Every sensor taken together: the least ready state, the most retries, the devices of all, the stalest poll. */
-export function overallStatus(sensors: Sensors, each: readonly SensorStatus[]) {
+export function overallStatus(sensors: Pick<Sensors, 'state' | 'deviceCount'>, each: readonly SensorStatus[]) {
   const versions = new Set(each.flatMap((s) => (s.version === undefined ? [] : [s.version])))
   const polls = each.map((s) => s.lastPoll)
   return {
@@ -129,7 +129,7 @@ export function overallStatus(sensors: Sensors, each: readonly SensorStatus[]) {
     state: sensors.state,
     retries: each.reduce((most, s) => Math.max(most, s.retries), 0),
     deviceCount: sensors.deviceCount,
-    lastPoll: polls.reduce<number | null>((stalest, p) => (p === null || stalest === null ? null : Math.min(stalest, p)), Number.POSITIVE_INFINITY),
+    lastPoll: polls.length === 0 ? null : polls.reduce<number | null>((stalest, p) => (p === null || stalest === null ? null : Math.min(stalest, p)), Number.POSITIVE_INFINITY),
     ...(versions.size === 1 && { version: [...versions][0]! }),
   }
 }

@@ -41,6 +41,9 @@ export default fp<ConfigPluginOptions>(
     if (app.config.READY_MIN_SENSORS !== undefined && app.config.READY_MIN_SENSORS > sensors.length) {
       throw new ConfigError(`Invalid configuration: READY_MIN_SENSORS=${app.config.READY_MIN_SENSORS} is more than the ${sensors.length} sensor(s) configured`)
     }
+    if (app.config.ROLE !== 'all' && app.config.REDIS_URL === undefined) {
+      throw new ConfigError(`Invalid configuration: ROLE=${app.config.ROLE} needs REDIS_URL (the Redis the roles share)`)
+    }
     app.decorate('sensorConfigs', sensors)
   },
   { name: 'config', fastify: '5.x' },

@@ -35,7 +35,11 @@ export default fp<SocketIoPluginOptions>(
       maxHttpBufferSize: MAX_HTTP_BUFFER_SIZE,
       connectionStateRecovery: { maxDisconnectionDuration: opts.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS, skipMiddlewares: false },
       preClose: (done) => done(),
+      // REDIS_URL: the streams adapter (plugins/app/scale.ts), whose stream also keeps what recovery replays.
+      ...(app.scale && { adapter: app.scale.adapter }),
     })
+    // ROLE=gateway: the sensors, snapshots and refusals come from the cluster (src/scale/gateway.ts).
+    const gateway = app.scale?.role === 'gateway' ? app.scale.startGateway(app.io) : undefined
 
     const realtime = attachRealtime({
       ...opts,
@@ -46,11 +50,13 @@ export default fp<SocketIoPluginOptions>(
       stats,
       clock,
       ...(config.API_TOKEN !== undefined && { apiToken: config.API_TOKEN }),
-      sensors: app.sensors,
+      sensors: gateway?.directory ?? app.sensors,
       log: app.log,
+      ...(gateway && { welcome: gateway.welcome, unsupported: gateway.unsupported, recoverableShutdown: true, sendBatch: gateway.sendBatch }),
     })
+    gateway?.attach(realtime.broadcaster)
     app.decorate('realtime', realtime)
     app.addHook('onClose', async () => realtime.close())
   },
-  { name: 'socketio', fastify: '5.x', dependencies: ['config', 'events', 'sensors'] },
+  { name: 'socketio', fastify: '5.x', dependencies: ['config', 'events', 'sensors', 'scale'] },
 )

@@ -64,6 +64,11 @@ export interface BroadcasterDeps {
   recoveryWindowMs: number
   /** At most this many broadcast packets are kept for clients that come back (engine.ts, trimRecoveryBuffer). */
   recoveryBufferPackets: number
+  /**
+   * Sends a batch to batch rooms, when not `io.to(rooms).emit('events', batch)` (a gateway
+   * batches what the stream brings for its own sockets only: src/scale/gateway.ts).
+   */
+  sendBatch?: (rooms: string[], batch: AnyEnvelope[]) => void
 }
 
 export class Broadcaster {
@@ -118,7 +123,8 @@ export class Broadcaster {
   #route(envelope: AnyEnvelope): void {
     if (envelope.type === 'server:shutdown') {
       this.flushBatches()
-      this.#d.io.emit('event', envelope)
+      // This server's own clients only: with an adapter, other servers' clients are not leaving.
+      this.#d.io.local.emit('event', envelope)
       this.#afterBroadcast()
       return
     }
@@ -166,6 +172,18 @@ export class Broadcaster {
     for (const stream of streams) this.#queueForStream(stream, envelope)
   }
 
+  #emitBatch(rooms: string[], batch: AnyEnvelope[]): void {
+    if (this.#d.sendBatch) return this.#d.sendBatch(rooms, batch)
+    this.#d.io.to(rooms).emit('events', batch)
+    this.#afterBroadcast()
+  }
+
+  /** Queues an envelope routed elsewhere to these streams (a gateway: what the stream brought) for the batch rooms that carry them. */
+  queueForStreams(streams: readonly string[], envelope: AnyEnvelope): void {
+    if (this.#batchRoomsByStream.size === 0) return
+    for (const stream of streams) this.#queueForStream(stream, envelope)
+  }
+
   #queueForStream(stream: string, envelope: AnyEnvelope): void {
     const batchRooms = this.#batchRoomsByStream.get(stream)
     if (batchRooms) for (const batchRoom of batchRooms) this.#queue(batchRoom, envelope)
@@ -195,8 +213,7 @@ export class Broadcaster {
     if (!batch || batch.length === 0) return
     const now = this.#d.clock.now()
     this.#lastFlushAt = now
-    this.#d.io.to(room).emit('events', batch)
-    this.#afterBroadcast()
+    this.#emitBatch([room], batch)
     this.#retireIfAbandoned(room, now)
   }
 
@@ -235,8 +252,7 @@ export class Broadcaster {
     const now = this.#d.clock.now()
     this.#lastFlushAt = now
     for (const { rooms, batch } of groups.values()) {
-      this.#d.io.to(rooms).emit('events', batch)
-      this.#afterBroadcast()
+      this.#emitBatch(rooms, batch)
       for (const room of rooms) this.#retireIfAbandoned(room, now)
     }
   }

@@ -106,3 +106,64 @@ export function recoveryBufferSize(io: RealtimeServer): number {
   const packets = (io.of('/').adapter as unknown as RecoveryAdapter).packets
   return Array.isArray(packets) ? packets.length : 0
 }
+
+/** A broadcast as a cluster adapter receives it from another server, before it delivers it to local sockets. */
+export interface ClusterBroadcast {
+  /** The packet's data: [event name, ...arguments]. */
+  data: unknown[]
+  rooms: readonly string[]
+  /** Socket ids (or rooms) excluded: what is added here is not delivered by the adapter. */
+  except: string[]
+  /** The stream offset the adapter will append for connection state recovery (undefined: none). */
+  offset: string | undefined
+}
+
+/** socket.io-adapter's ClusterAdapter message, as far as it is read here. */
+interface ClusterMessage {
+  type?: number
+  data?: { requestId?: unknown; packet?: { type?: number; id?: unknown; data?: unknown[] }; opts?: { rooms?: string[]; except?: string[]; flags?: { volatile?: boolean } } }
+}
+
+/** socket.io-adapter's MessageType.BROADCAST. */
+const CLUSTER_BROADCAST = 3
+/** socket.io-parser's PacketType.EVENT. */
+const EVENT_PACKET = 2
+
+/**
+ * Calls `hook` with every broadcast the cluster adapter receives from another server, just
+ * before it is delivered to this server's sockets (ClusterAdapter.onMessage is wrapped). The
+ * hook may exclude sockets (`except`) and deliver to them itself. Returns the unwrap.
+ */
+export function interceptClusterBroadcasts(io: RealtimeServer, hook: (broadcast: ClusterBroadcast) => void, after: () => void): () => void {
+  const adapter = io.of('/').adapter as unknown as { onMessage(message: ClusterMessage, offset?: string): unknown }
+  const original = adapter.onMessage
+  if (typeof original !== 'function') throw new Error('The Socket.IO adapter is not a cluster adapter')
+  adapter.onMessage = function (message: ClusterMessage, offset?: string) {
+    const packet = message.data?.packet
+    const opts = message.data?.opts
+    if (message.type === CLUSTER_BROADCAST && message.data?.requestId === undefined && packet?.data && opts) {
+      opts.except ??= []
+      const recoverable = (io as unknown as { opts: { connectionStateRecovery?: unknown } }).opts.connectionStateRecovery !== undefined && packet.type === EVENT_PACKET && packet.id === undefined && opts.flags?.volatile === undefined
+      hook({ data: packet.data, rooms: opts.rooms ?? [], except: opts.except, offset: recoverable ? offset : undefined })
+      const result = original.call(this, message, offset)
+      after()
+      return result
+    }
+    return original.call(this, message, offset)
+  }
+  return () => {
+    adapter.onMessage = original
+  }
+}
+
+/**
+ * Lets every socket of this server go the way `io.close()` does ("server shutting down", a
+ * reason connection state recovery counts as recoverable: the session is saved, so that the
+ * client, which sees its transport close and reconnects by itself, is recovered by another
+ * server), then closes their connections. `disconnectSockets(true)` would instead send each a
+ * DISCONNECT packet: "io server disconnect", after which a client does not reconnect by itself.
+ */
+export function closeRecoverably(io: RealtimeServer, connections: unknown[]): void {
+  for (const socket of io.of('/').sockets.values()) (socket as unknown as { _onclose(reason: string): void })._onclose('server shutting down')
+  for (const connection of connections) (connection as EngineConnection).close()
+}

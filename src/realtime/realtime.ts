@@ -4,14 +4,14 @@
 // plugins/app/socketio.ts creates the server and hands it here.
 import type { Clock } from '../clock.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
-import { TOPICS, type Alert, type ConnectionState, type SystemStatusData, type WifiDevice } from '../events.js'
+import { TOPICS, type Alert, type ConnectionState, type SystemStatusData, type Topic, type WifiDevice } from '../events.js'
 import type { ServiceStats } from '../stats.js'
-import { Broadcaster } from './broadcaster.js'
-import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientLimits } from './client-handlers.js'
+import { Broadcaster, type BroadcasterDeps } from './broadcaster.js'
+import { attachClientHandlers, DEFAULT_CLIENT_LIMITS, type ClientHandlerDeps, type ClientLimits } from './client-handlers.js'
 import { createConnectionGuard } from './connection-guard.js'
 import type { AllowedOrigins } from './origins.js'
 import { RefusalLog } from './refusals.js'
-import { closeWithin, drainWrites, engineConnections, DEFAULT_RECOVERY_BUFFER_PACKETS } from './engine.js'
+import { closeRecoverably, closeWithin, drainWrites, engineConnections, DEFAULT_RECOVERY_BUFFER_PACKETS } from './engine.js'
 import { DEFAULT_SLOW_CONSUMER_LIMITS, SlowConsumerGuard, type SlowConsumerLimits } from './slow-consumers.js'
 import { subscriptionsOf } from './rooms.js'
 import type { RealtimeServer, RealtimeSocket } from './types.js'
@@ -44,6 +44,20 @@ export interface RealtimeOptions extends RealtimeLimits {
   /** What the Socket.IO layer reads about the sensors, when it needs it. */
   sensors: SensorDirectory
   log: { warn(obj: object, msg: string): void }
+  /**
+   * What a socket gets first when a subscription newly covers sensors, when it is not the
+   * Broadcaster's (a gateway reads it from Redis: src/scale/gateway.ts).
+   */
+  welcome?: (socket: RealtimeSocket, topic: Topic, sensors: string[], filter: string | undefined) => void
+  /**
+   * At shutdown, let clients go so that they reconnect by themselves and are recovered by
+   * another server (a gateway among others); by default they are told to go (no reconnection).
+   */
+  recoverableShutdown?: boolean
+  /** How batches go out, when not through the adapter (BroadcasterDeps.sendBatch). */
+  sendBatch?: BroadcasterDeps['sendBatch']
+  /** Subscriptions this server refuses (ClientHandlerDeps.unsupported). */
+  unsupported?: ClientHandlerDeps['unsupported']
 }
 
 /** The sensors as the Socket.IO layer sees them: names, states and device tables (src/sensors.ts is one). */
@@ -85,6 +99,7 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
     onFilterEvaluations: (count) => (stats.filterEvaluations += count),
     recoveryWindowMs: options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
     recoveryBufferPackets: options.recoveryBufferPackets ?? DEFAULT_RECOVERY_BUFFER_PACKETS,
+    ...(options.sendBatch && { sendBatch: options.sendBatch }),
   })
 
   const { guard } = createConnectionGuard({
@@ -104,7 +119,8 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
       stats,
       limits,
       sensorNames: () => options.sensors.names(),
-      onCovered: (s, topic, sensors, filter) => broadcaster.welcome(s, topic, sensors, filter),
+      onCovered: options.welcome ?? ((s, topic, sensors, filter) => broadcaster.welcome(s, topic, sensors, filter)),
+      ...(options.unsupported && { unsupported: options.unsupported }),
       beforeBatchRoomChange: (rooms) => broadcaster.prepareBatchRooms(rooms),
       registerFilter: (filter) => broadcaster.filters.register(filter),
       filterOf: (id) => broadcaster.filters.get(id),
@@ -156,7 +172,8 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
       slowConsumers.stop()
       await drainWrites(io, 2000)
       const connections = engineConnections(io)
-      io.local.disconnectSockets(true)
+      if (options.recoverableShutdown) closeRecoverably(io, connections)
+      else io.local.disconnectSockets(true)
       // A client that does not read would hold the close for ever: cut what is still open.
       await closeWithin(connections, 1000)
       broadcaster.close()

@@ -68,6 +68,10 @@ t.test('every variable has its documented default', async (t) => {
       TAK_TLS_ENABLED: false,
       TAK_TLS_PORT: 8089,
       TAK_TLS_VERIFY: true,
+      ROLE: 'all',
+      REDIS_STREAM_MAXLEN: 30000,
+      LEADER_LOCK_TTL_MS: 5000,
+      CLUSTER_REFRESH_MS: 1000,
     },
   )
 })
