@@ -13,13 +13,13 @@
 // stream at `batchedRate`; on the gateway, its own Broadcaster gathers the stream's envelopes.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { clientErrors, combine, describeRun, row, segment, type FanoutOptions, type Server } from './fanout.js'
 import { sleep, startWorker, type Worker } from './lib/ipc.js'
 import type { Row, ScenarioResult } from './lib/report.js'
 import { fmt } from './lib/stats.js'
+import { freePort } from './startup.js'
 
 export interface ScaleOutOptions extends FanoutOptions {
   /** The low rate for latency alone (events/s). */
@@ -28,14 +28,6 @@ export interface ScaleOutOptions extends FanoutOptions {
   maxLen: number
   /** The rate of the batched segments (clients opted in with subscribe(..., { batch: true })). */
   batchedRate: number
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
