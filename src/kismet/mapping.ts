@@ -45,8 +45,10 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : typeof value
 }
 
+// The keys asked for are Kismet's dotted field names, none of which Object.prototype has, so
+// a plain read is an own-property read (and costs a fraction of hasOwnProperty's call).
 function field(record: KismetObject, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined
+  return record[key]
 }
 
 function requireString(record: KismetObject, key: string): string {
