@@ -48,6 +48,7 @@ export const KISMET_ALERT_BACKLOG = 50
 export class AlertBacklog {
   readonly capacity: number
   readonly #byId = new Map<string, Alert>()
+  #version = 0
 
   constructor(capacity = KISMET_ALERT_BACKLOG) {
     this.capacity = capacity
@@ -56,6 +57,7 @@ export class AlertBacklog {
   keep(alert: Alert): void {
     if (this.#byId.has(alert.id)) return
     this.#byId.set(alert.id, alert)
+    this.#version += 1
     if (this.#byId.size <= this.capacity) return
     let oldest: Alert | undefined
     for (const candidate of this.#byId.values()) if (oldest === undefined || candidate.timestamp < oldest.timestamp) oldest = candidate
@@ -64,6 +66,12 @@ export class AlertBacklog {
 
   clear(): void {
     this.#byId.clear()
+    this.#version += 1
+  }
+
+  /** Changes with every change of the list: whoever copies it elsewhere copies only a new one. */
+  get version(): number {
+    return this.#version
   }
 
   /** Oldest first. */

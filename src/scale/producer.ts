@@ -122,7 +122,8 @@ export class Producer {
       health,
       sensor,
       table,
-      backlog: () => pipeline?.alertBacklog.list() ?? [],
+      // The pipeline's, made just below (the writer reads it only when it writes).
+      backlog: { get version() { return pipeline?.alertBacklog.version ?? -1 }, list: () => pipeline?.alertBacklog.list() ?? [] },
       maker: factory.forSensor(sensor),
       forward: (envelope) => this.#channel.publish(envelope),
       ...(!state.found && { quietUntil: () => pipeline?.poller.link.lastPoll !== undefined }),

@@ -3,6 +3,7 @@
 // alerts Kismet still holds, the latest scan and system status, and the sequence of the last
 // envelope folded into all that. Written in one MULTI per batch of envelopes, read in one
 // MULTI: a reader never sees a table without the sequence it corresponds to.
+import type { AlertBacklog } from '../alerts.js'
 import type { Alert, AnyEnvelope, ScanStatusData, SystemStatusData, WifiDevice } from '../events.js'
 import { sensorKeys, sequenceOf } from './keys.js'
 import type { RedisClient } from './redis.js'
@@ -60,6 +61,8 @@ export class FoldedTable {
   #lastId = ''
   /** The whole table must be written again (after a failed write, or a snapshot). */
   #rewrite = true
+  /** The backlog's version last written (it goes again only when it changed). */
+  #backlogVersion: number | undefined
 
   constructor(state?: Pick<SensorState, 'devices' | 'scan' | 'system'>) {
     for (const device of state?.devices ?? []) this.#devices.set(device.key, device)
@@ -118,7 +121,7 @@ export class FoldedTable {
   }
 
   /** Writes what changed (everything, when a rewrite is due) with the sequence reached, in one MULTI. */
-  async write(redis: RedisClient, sensor: string, backlog: readonly Alert[]): Promise<void> {
+  async write(redis: RedisClient, sensor: string, backlog: Pick<AlertBacklog, 'version' | 'list'>): Promise<void> {
     const keys = sensorKeys(sensor)
     const rewrite = this.#rewrite
     const dirty = [...this.#dirty]
@@ -144,7 +147,9 @@ export class FoldedTable {
       tx.zadd(keys.alertsSeen, ...alerts.flatMap(([id, seq]) => [seq, id]))
       tx.zremrangebyrank(keys.alertsSeen, 0, -(ALERTS_SEEN_CAP + 1))
     }
-    const meta: Record<string, string> = { lastSeq: String(this.#lastSeq), lastId: this.#lastId, backlog: JSON.stringify(backlog) }
+    const backlogVersion = backlog.version
+    const meta: Record<string, string> = { lastSeq: String(this.#lastSeq), lastId: this.#lastId }
+    if (rewrite || backlogVersion !== this.#backlogVersion) meta['backlog'] = JSON.stringify(backlog.list())
     if (this.#scan) meta['scan'] = JSON.stringify(this.#scan)
     if (this.#system) meta['system'] = JSON.stringify(this.#system)
     tx.hset(keys.meta, meta)
@@ -155,6 +160,7 @@ export class FoldedTable {
       const results = await tx.exec()
       if (!results) throw new Error('Redis aborted the write')
       for (const [error] of results) if (error) throw error
+      this.#backlogVersion = backlogVersion
     } catch (error) {
       // What was not written is written whole next time (alerts seen included: the backlog
       // and the ids still in the de-duplicator stand for them).

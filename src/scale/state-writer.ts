@@ -8,7 +8,8 @@
 // While Redis is away the envelopes wait here, at most `maxHeld`; past that they are dropped
 // and, once Redis is back, clients get the sensor's whole table again (device:snapshot and
 // alert:snapshot to the sensor's rooms), which replaces whatever they missed.
-import type { Alert, AnyEnvelope } from '../events.js'
+import type { AlertBacklog } from '../alerts.js'
+import type { AnyEnvelope } from '../events.js'
 import type { EnvelopeMaker } from '../envelope.js'
 import { SNAPSHOT_CHUNK_SIZE } from '../realtime/broadcaster.js'
 import type { FoldedTable } from './shared-state.js'
@@ -23,8 +24,8 @@ export interface StateWriterOptions {
   health: RedisHealth
   sensor: string
   table: FoldedTable
-  /** The alerts the sensor's Kismet still holds (written with each batch). */
-  backlog: () => readonly Alert[]
+  /** The alerts the sensor's Kismet still holds (written with a batch when they changed). */
+  backlog: Pick<AlertBacklog, 'version' | 'list'>
   /** Makes the resync envelopes (the sensor's own maker: ids keep increasing). */
   maker: EnvelopeMaker
   /** Where envelopes go once written (the broadcaster's channel). */
@@ -120,7 +121,7 @@ export class StateWriter {
     const resync = this.#resyncQueued
     this.#resyncQueued = false
     try {
-      await this.#o.table.write(this.#o.redis, this.#o.sensor, this.#o.backlog())
+      await this.#o.table.write(this.#o.redis, this.#o.sensor, this.#o.backlog)
     } catch (error) {
       this.#o.health.failed(error)
       // Held for the next try, ahead of what came meanwhile.
@@ -146,7 +147,7 @@ export class StateWriter {
     for (let chunk = 0; chunk < chunks; chunk++) {
       envelopes.push(this.#o.maker.create('device:snapshot', { devices: devices.slice(chunk * SNAPSHOT_CHUNK_SIZE, (chunk + 1) * SNAPSHOT_CHUNK_SIZE), chunk, chunks }))
     }
-    envelopes.push(this.#o.maker.create('alert:snapshot', { alerts: [...this.#o.backlog()] }))
+    envelopes.push(this.#o.maker.create('alert:snapshot', { alerts: this.#o.backlog.list() }))
     return envelopes
   }
 

@@ -1,6 +1,6 @@
 // Cursor-on-Target events (plain XML, TAK protocol version 0, MITRE base event 2.0) for a
 // Kismet device, the sensor itself, the delete of a marker and the stream keepalive
-// (../shared/TAK-COT.md sections 1, 3, 4 and 9). Bare `<event>` elements: no XML declaration,
+// (the MITRE CoT event schema and TAK's conventions for it). Bare `<event>` elements: no XML declaration,
 // nothing after `</event>`, so one event is one datagram or one stream frame as it is.
 import type { Location, WifiDevice } from '../events.js'
 import { cleanText, element, text, type Xml } from './xml.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { AlertDeduper } from '../../src/alerts.js'
+import { AlertBacklog, AlertDeduper } from '../../src/alerts.js'
 import type { Alert } from '../../src/events.js'
 
 const alert = (id: string): Alert => ({
@@ -66,4 +66,20 @@ t.test('capacity must be a positive integer', async (t) => {
   t.throws(() => new AlertDeduper(0), RangeError)
   t.throws(() => new AlertDeduper(-1), RangeError)
   t.throws(() => new AlertDeduper(1.5), RangeError)
+})
+
+t.test("the backlog's version changes with the list, and only then (a copy elsewhere is written again only when it changed)", async (t) => {
+  const backlog = new AlertBacklog(2)
+  const versions = [backlog.version]
+  backlog.keep(alert('1'))
+  versions.push(backlog.version)
+  backlog.keep(alert('1'))
+  t.equal(backlog.version, versions[1], 'an alert kept again changes nothing')
+  backlog.keep(alert('2'))
+  backlog.keep(alert('3'))
+  versions.push(backlog.version)
+  backlog.clear()
+  versions.push(backlog.version)
+  t.equal(new Set(versions).size, versions.length, 'each change, a new version')
+  t.same(backlog.list(), [])
 })
