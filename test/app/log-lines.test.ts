@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http'
 import { KismetSimulator } from '../../sim/simulator.js'
 import { startApp, TEST_API_KEY, testEnv } from '../helper.js'
 import { LogCapture } from '../support/logs.js'
-import { startServiceProcess } from '../support/service-process.js'
+import { runToExit, startServiceProcess } from '../support/service-process.js'
 import { freePort } from '../support/ports.js'
 
 const HOUR = '3600000'
@@ -102,14 +102,7 @@ t.test('a port in use: the listening error, and nothing about or asked of Kismet
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(taken), LOG_LEVEL: 'info', KISMET_ENABLED: 'true', KISMET_API_URL: kismetUrl },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+  const { code, stdout, stderr } = await runToExit(t, child)
   t.equal(code, 1)
   t.match(stderr, `kismet-ws: cannot listen on 127.0.0.1:${taken} (EADDRINUSE); set PORT or HOST to a free address`)
   t.notMatch(stdout, /Kismet/, 'no line about Kismet')

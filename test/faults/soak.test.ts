@@ -4,6 +4,7 @@
 // exit 0 on SIGTERM) and the memory verdict must be printed.
 import t from 'tap'
 import { spawn } from 'node:child_process'
+import { runToExit } from '../support/service-process.js'
 
 t.test('npm run soak, briefly: every check holds and a verdict is printed', async (t) => {
   const child = spawn(
@@ -11,14 +12,7 @@ t.test('npm run soak, briefly: every check holds and a verdict is printed', asyn
     ['--import', 'tsx', 'scripts/soak.ts', '--minutes', '0.05', '--devices', '1200', '--ttl', '2', '--lifetime-s', '1', '--poll-ms', '250', '--sample-s', '1'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const { code, stdout, stderr } = await runToExit(t, child)
   t.equal(code, 0, `exit 0\n${stdout}\n${stderr}`)
   const checks = stdout.split('\n').filter((line) => line.startsWith('check:'))
   t.equal(checks.length, 5, 'five checks reported')

@@ -64,3 +64,16 @@ export function startServiceProcess(t: TestLike, env: Record<string, string> = {
     })
   })
 }
+
+/** A child process run to its end: its exit code and everything it wrote (killed at teardown if still running). */
+export async function runToExit(t: TestLike, child: ChildProcessByStdio<null, Readable, Readable>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+  return { code, stdout, stderr }
+}
