@@ -128,6 +128,7 @@ const routes: FastifyPluginAsync = async (app) => {
     mirroredGauge(registry, 'kismet_ws_cluster_sensor_led', 'Whether a producer leads the sensor (1) or none does now (0)', ['sensor'], () => view().sensors.map((s) => [{ sensor: s.name }, s.leader === null ? 0 : 1]))
     mirroredGauge(registry, 'kismet_ws_cluster_sensor_devices', "Devices of each sensor, as its leader last said", ['sensor'], () => view().sensors.map((s) => [{ sensor: s.name }, s.deviceCount]))
     mirroredGauge(registry, 'kismet_ws_snapshot_failures', 'Snapshots a gateway could not read from Redis', [], () => [[{}, scale.gateway?.snapshotFailures ?? 0]])
+    mirroredCounter(registry, 'kismet_ws_gateway_resyncs_total', "Times a gateway read a sensor's state again for its subscribers, its leader having sent the whole table again", [], () => [[{}, scale.gateway?.resyncs ?? 0]])
   }
 
   const schema = {

@@ -300,7 +300,7 @@ export const EnvelopeSchemas = Object.fromEntries(
   ]),
 ) as unknown as { [T in EventType]: TSchema }
 
-export const ERROR_CODES = ['INVALID_PAYLOAD', 'INVALID_TOPIC', 'INVALID_SENSOR', 'RATE_LIMITED', 'UNAUTHORIZED', 'INTERNAL', 'INVALID_FILTER', 'NOT_SUPPORTED'] as const
+export const ERROR_CODES = ['INVALID_PAYLOAD', 'INVALID_TOPIC', 'INVALID_SENSOR', 'RATE_LIMITED', 'UNAUTHORIZED', 'INTERNAL', 'INVALID_FILTER'] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 export const ClientErrorSchema = Type.Object({
   message: Type.String(),

@@ -52,7 +52,7 @@ export default fp<SocketIoPluginOptions>(
       ...(config.API_TOKEN !== undefined && { apiToken: config.API_TOKEN }),
       sensors: gateway?.directory ?? app.sensors,
       log: app.log,
-      ...(gateway && { welcome: gateway.welcome, unsupported: gateway.unsupported, recoverableShutdown: true, sendBatch: gateway.sendBatch }),
+      ...(gateway && { welcome: gateway.welcome, resume: gateway.resume, recoverableShutdown: true, sendBatch: gateway.sendBatch }),
     })
     gateway?.attach(realtime.broadcaster)
     app.decorate('realtime', realtime)

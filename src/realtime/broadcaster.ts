@@ -32,7 +32,7 @@ import {
   type WifiDevice,
 } from '../events.js'
 import { streamOf, streamsOfBatchRoom } from './rooms.js'
-import { FilterRegistry } from './filter-registry.js'
+import { FilterRegistry, type FilterVerdicts } from './filter-registry.js'
 import { trimRecoveryBuffer } from './engine.js'
 import type { EnvelopeFactory, EventChannel } from '../envelope.js'
 import type { RealtimeServer, RealtimeSocket } from './types.js'
@@ -146,22 +146,46 @@ export class Broadcaster {
       this.#broadcast(streams, envelope)
       return
     }
-    const streamsOf = (ids: string[], withPlain: boolean): string[] => {
-      const streams: string[] = withPlain ? [topic] : []
-      if (withPlain && narrowed !== undefined) streams.push(streamOf(topic, narrowed))
+    this.#sendVerdicts(envelope, verdicts, narrowed, true, (streams, sent) => this.#broadcast(streams, sent))
+  }
+
+  /**
+   * A gateway (src/scale/gateway.ts): a device envelope the stream brought to the plain rooms
+   * (the adapter delivers it there), judged here by this server's own filters, and what their
+   * rooms get sent to this server's sockets only (the producer knows nothing of them).
+   */
+  routeToLocalFilters(envelope: AnyEnvelope): void {
+    if (EVENT_TYPES[envelope.type].room !== 'devices') return
+    const verdicts = this.filters.judge(envelope, envelope.sensor ?? '')
+    if (!verdicts) return
+    const narrowed = envelope.sensor !== undefined && this.#d.sensorNames().length > 1 ? envelope.sensor : undefined
+    this.#sendVerdicts(envelope, verdicts, narrowed, false, (streams, sent) => {
+      this.#d.io.local.to(streams).emit('event', sent)
+      for (const stream of streams) this.#queueForStream(stream, sent)
+    })
+  }
+
+  /** The filters' verdicts on one device envelope, sent to their streams (and the plain ones with `withPlain`) by `send`. */
+  #sendVerdicts(envelope: AnyEnvelope, verdicts: FilterVerdicts, narrowed: string | undefined, withPlain: boolean, send: (streams: string[], envelope: AnyEnvelope) => void): void {
+    const topic = 'devices'
+    const sensor = envelope.sensor ?? ''
+    const streamsOf = (ids: string[], plain: boolean): string[] => {
+      const streams: string[] = plain ? [topic] : []
+      if (plain && narrowed !== undefined) streams.push(streamOf(topic, narrowed))
       for (const id of ids) {
         streams.push(streamOf(topic, undefined, id))
         if (narrowed !== undefined) streams.push(streamOf(topic, narrowed, id))
       }
       return streams
     }
-    this.#broadcast(streamsOf(verdicts.forward, true), envelope)
+    const forward = streamsOf(verdicts.forward, withPlain)
+    if (forward.length > 0) send(forward, envelope)
     const device = verdicts.device
     if (device && verdicts.enter.length > 0) {
-      this.#broadcast(streamsOf(verdicts.enter, false), this.#d.factory.create('device:update', { device, action: 'new', reason: 'filter' }, sensor))
+      send(streamsOf(verdicts.enter, false), this.#d.factory.create('device:update', { device, action: 'new', reason: 'filter' }, sensor))
     }
     if (device && verdicts.leave.length > 0) {
-      this.#broadcast(streamsOf(verdicts.leave, false), this.#d.factory.create('device:update', { device, action: 'remove', reason: 'filter' }, sensor))
+      send(streamsOf(verdicts.leave, false), this.#d.factory.create('device:update', { device, action: 'remove', reason: 'filter' }, sensor))
     }
   }
 

@@ -45,8 +45,6 @@ export interface ClientHandlerDeps {
    * envelope, and a new batched subscriber gets nothing older than its snapshot after it.
    */
   beforeBatchRoomChange: (rooms: string[]) => void
-  /** What this server cannot serve (a gateway: filters across the cluster): the refusal, or undefined. */
-  unsupported?: (options: { batch: boolean; filter: boolean }) => ClientError | undefined
 }
 
 type Ack = (...values: unknown[]) => void
@@ -124,8 +122,6 @@ export function attachClientHandlers(socket: RealtimeSocket, deps: ClientHandler
     const all = deps.sensorNames()
     const options = parseSubscribeOptions(payload[1], all)
     if (!options.ok) return refuse(options.error, ack)
-    const unsupported = deps.unsupported?.({ batch: options.batch, filter: options.filter !== null })
-    if (unsupported) return refuse(unsupported, ack)
     let filter: string | undefined
     if (options.filter !== null) {
       if (parsed.topics.some((topic) => topic !== 'devices')) {

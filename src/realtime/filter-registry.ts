@@ -94,18 +94,25 @@ export class FilterRegistry {
     let rooms = 0
     for (const room of this.#d.rooms()) if (room.includes(id) && filtersOfRoom(room).includes(id)) rooms += 1
     const entry: RegisteredFilter = { id, filter, canonical, matches: compileFilter(filter), members: new Map(), rooms, emptySince: rooms === 0 ? this.#d.clock.now() : undefined }
-    let evaluations = 0
-    for (const sensor of this.#d.sensorNames()) {
-      const members = new Set<string>()
-      for (const device of this.#d.devices(sensor)) {
-        evaluations += 1
-        if (entry.matches(device)) members.add(device.key)
-      }
-      entry.members.set(sensor, members)
-    }
-    this.#d.onEvaluations(evaluations)
+    for (const sensor of this.#d.sensorNames()) this.#judgeTable(entry, sensor)
     this.#filters.set(id, entry)
     return { ok: true, id }
+  }
+
+  /** A sensor's table was replaced (a gateway read it again): every filter's members of it are judged anew. */
+  rejudge(sensor: string): void {
+    for (const entry of this.#filters.values()) this.#judgeTable(entry, sensor)
+  }
+
+  #judgeTable(entry: RegisteredFilter, sensor: string): void {
+    let evaluations = 0
+    const members = new Set<string>()
+    for (const device of this.#d.devices(sensor)) {
+      evaluations += 1
+      if (entry.matches(device)) members.add(device.key)
+    }
+    entry.members.set(sensor, members)
+    this.#d.onEvaluations(evaluations)
   }
 
   /** A sensor's devices that a filter's rooms hold, as clients were last told them (the filtered snapshot). */

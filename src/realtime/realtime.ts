@@ -56,8 +56,12 @@ export interface RealtimeOptions extends RealtimeLimits {
   recoverableShutdown?: boolean
   /** How batches go out, when not through the adapter (BroadcasterDeps.sendBatch). */
   sendBatch?: BroadcasterDeps['sendBatch']
-  /** Subscriptions this server refuses (ClientHandlerDeps.unsupported). */
-  unsupported?: ClientHandlerDeps['unsupported']
+  /**
+   * What a recovered socket gets besides the replay, when not the default (its filter
+   * registered again should it be gone): a gateway's replay misses what it sent its own
+   * sockets (src/scale/gateway.ts).
+   */
+  resume?: (socket: RealtimeSocket) => void
 }
 
 /** The sensors as the Socket.IO layer sees them: names, states and device tables (src/sensors.ts is one). */
@@ -120,12 +124,11 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
       limits,
       sensorNames: () => options.sensors.names(),
       onCovered: options.welcome ?? ((s, topic, sensors, filter) => broadcaster.welcome(s, topic, sensors, filter)),
-      ...(options.unsupported && { unsupported: options.unsupported }),
       beforeBatchRoomChange: (rooms) => broadcaster.prepareBatchRooms(rooms),
       registerFilter: (filter) => broadcaster.filters.register(filter),
       filterOf: (id) => broadcaster.filters.get(id),
     })
-    if (socket.recovered) resumeFilter(socket)
+    if (socket.recovered) (options.resume ?? resumeFilter)(socket)
     const { sensors } = options
     socket.emit('connected', {
       id: socket.id,

@@ -14,8 +14,11 @@ export interface SensorRecord {
   leader: string
   status: SensorStatus
   counters: KismetCounters
-  /** Envelopes held while Redis was away, and dropped. */
-  writer: { held: number; dropped: number; writes: number }
+  /**
+   * Envelopes held while Redis was away, and dropped; batches written; the sequence of the
+   * last whole-table resync sent to clients (0: none; a gateway acts on each new one).
+   */
+  writer: { held: number; dropped: number; writes: number; resyncSeq: number }
   at: number
 }
 

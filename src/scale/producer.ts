@@ -168,7 +168,7 @@ export class Producer {
           writeSensorRecord(
             redis,
             sensor,
-            { leader: this.#o.runId, status: sensorStatus(pipeline), counters: sensorCounters(pipeline), writer: { held: writer.held, dropped: writer.dropped, writes: writer.writes }, at: Date.now() },
+            { leader: this.#o.runId, status: sensorStatus(pipeline), counters: sensorCounters(pipeline), writer: { held: writer.held, dropped: writer.dropped, writes: writer.writes, resyncSeq: writer.resyncSeq }, at: Date.now() },
             refreshMs * 3,
           ),
         ),

@@ -47,6 +47,38 @@ export async function readSensorState(redis: RedisClient, sensor: string): Promi
   }
 }
 
+/** What foldDevices says when a device:snapshot chunk replaced (chunk 0) or added to the table. */
+export const WHOLE_TABLE = Symbol('whole table')
+
+/**
+ * A device envelope applied to a table of devices by key, the way a client applies it: the
+ * key of the device it changed, WHOLE_TABLE for a snapshot chunk, undefined for anything else
+ * (or a signal about a device the table does not hold).
+ */
+export function foldDevices(devices: Map<string, WifiDevice>, envelope: AnyEnvelope): string | typeof WHOLE_TABLE | undefined {
+  switch (envelope.type) {
+    case 'device:update': {
+      const { device, action } = envelope.data
+      if (action === 'remove') devices.delete(device.key)
+      else devices.set(device.key, device)
+      return device.key
+    }
+    case 'signal:update': {
+      const { key, signal, lastSeen, packets, dataBytes } = envelope.data
+      const device = devices.get(key)
+      if (!device) return undefined
+      devices.set(key, { ...device, signal, lastSeen, packets, dataBytes })
+      return key
+    }
+    case 'device:snapshot':
+      if (envelope.data.chunk === 0) devices.clear()
+      for (const device of envelope.data.devices) devices.set(device.key, device)
+      return WHOLE_TABLE
+    default:
+      return undefined
+  }
+}
+
 /**
  * The table as clients were told it, rebuilt from the envelopes themselves (what a client
  * rebuilds), and what changed since the last write: the next write sends only that.
@@ -84,28 +116,10 @@ export class FoldedTable {
       this.#lastSeq = seq
       this.#lastId = envelope.id
     }
+    const changed = foldDevices(this.#devices, envelope)
+    if (changed === WHOLE_TABLE) this.#rewrite = true
+    else if (changed !== undefined) this.#dirty.add(changed)
     switch (envelope.type) {
-      case 'device:update': {
-        const { device, action } = envelope.data
-        if (action === 'remove') this.#devices.delete(device.key)
-        else this.#devices.set(device.key, device)
-        this.#dirty.add(device.key)
-        return
-      }
-      case 'signal:update': {
-        const { key, signal, lastSeen, packets, dataBytes } = envelope.data
-        const device = this.#devices.get(key)
-        if (!device) return
-        this.#devices.set(key, { ...device, signal, lastSeen, packets, dataBytes })
-        this.#dirty.add(key)
-        return
-      }
-      case 'device:snapshot': {
-        if (envelope.data.chunk === 0) this.#devices.clear()
-        for (const device of envelope.data.devices) this.#devices.set(device.key, device)
-        this.#rewrite = true
-        return
-      }
       case 'alert:new':
         this.#newAlerts.set(envelope.data.alert.id, seq)
         return

@@ -12,6 +12,7 @@ import type { AlertBacklog } from '../alerts.js'
 import type { AnyEnvelope } from '../events.js'
 import type { EnvelopeMaker } from '../envelope.js'
 import { SNAPSHOT_CHUNK_SIZE } from '../realtime/broadcaster.js'
+import { sequenceOf } from './keys.js'
 import type { FoldedTable } from './shared-state.js'
 import type { RedisClient, RedisHealth } from './redis.js'
 
@@ -48,14 +49,16 @@ export class StateWriter {
   #writing: Promise<void> | undefined
   #retryMs = RETRY_FIRST_MS
   #retryTimer: NodeJS.Timeout | undefined
-  /** Whole-table envelopes are in the queue (for the log line once they are sent). */
-  #resyncQueued = false
+  /** The sequence of the whole-table envelopes in the queue (0: none). */
+  #resyncQueued = 0
   #closed = false
   #quiet: (() => boolean) | undefined
   /** Envelopes dropped because Redis stayed away too long (counted for /stats). */
   dropped = 0
   /** Batches written. */
   writes = 0
+  /** The sequence of the last whole-table resync written and sent (0: none): the leader's record carries it to the gateways. */
+  resyncSeq = 0
 
   constructor(options: StateWriterOptions) {
     this.#o = options
@@ -76,11 +79,12 @@ export class StateWriter {
    * comes after follows it (a client replaces its table with it, then applies the rest).
    */
   #queueResync(): void {
-    for (const envelope of this.#resyncEnvelopes()) {
+    const envelopes = this.#resyncEnvelopes()
+    for (const envelope of envelopes) {
       this.#o.table.fold(envelope)
       this.#queue.push(envelope)
     }
-    this.#resyncQueued = true
+    this.#resyncQueued = sequenceOf(envelopes[0]!.id)
   }
 
   get held(): number {
@@ -119,7 +123,7 @@ export class StateWriter {
     if (batch.length === 0) return
     this.#queue = []
     const resync = this.#resyncQueued
-    this.#resyncQueued = false
+    this.#resyncQueued = 0
     try {
       await this.#o.table.write(this.#o.redis, this.#o.sensor, this.#o.backlog)
     } catch (error) {
@@ -134,7 +138,10 @@ export class StateWriter {
       this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs * 2)
       return
     }
-    if (resync) this.#o.log.info({ sensor: this.#o.sensor, devices: this.#o.table.size }, 'The whole table goes to clients again (device:snapshot, alert:snapshot)')
+    if (resync > 0) {
+      this.resyncSeq = resync
+      this.#o.log.info({ sensor: this.#o.sensor, devices: this.#o.table.size }, 'The whole table goes to clients again (device:snapshot, alert:snapshot)')
+    }
     this.#retryMs = RETRY_FIRST_MS
     this.writes += 1
     for (const envelope of batch) this.#o.forward(envelope)
