@@ -35,9 +35,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { format, offset, limit, ...query } = request.query
-      const parsed = parseExportQuery(query, app.sensors.names())
+      // A gateway's tables are the ones it keeps from the stream.
+      const tables = app.scale?.gateway?.directory ?? app.sensors
+      const parsed = parseExportQuery(query, tables.names())
       if (!parsed.ok) return reply.code(400).send(errorBody('BAD_REQUEST', parsed.message))
-      const rows = selectRows(app.sensors, parsed.sensors, parsed.filter)
+      const rows = selectRows(tables, parsed.sensors, parsed.filter)
       if (format === 'json') {
         const end = Math.min(rows.length, offset + limit)
         return reply.type('application/json').send({

@@ -11,7 +11,7 @@ import {
   StatusResponseSchema,
 } from '../src/api-schemas.js'
 import { clientDetails, connectedClients, roomSizes } from '../src/realtime/census.js'
-import { eventbusCounters, overallStatus, sensorCounters, sensorStatus, totalCounters } from '../src/sensors.js'
+import { devicesByMac, eventbusCounters, overallStatus, sensorCounters, sensorStatus, totalCounters } from '../src/sensors.js'
 import { errorBody } from '../plugins/app/errors.js'
 import { TAGS } from '../plugins/external/swagger.js'
 
@@ -111,7 +111,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const mac = request.params.mac.toUpperCase()
       // Strongest last signal first; a view without a signal last.
       const strength = (signal: number | null) => signal ?? Number.MIN_SAFE_INTEGER
-      const views = app.sensors.byMac(mac).sort((a, b) => strength(b.device.signal) - strength(a.device.signal))
+      // A gateway's tables are the ones it keeps from the stream.
+      const views = devicesByMac(app.scale?.gateway?.directory ?? app.sensors, mac).sort((a, b) => strength(b.device.signal) - strength(a.device.signal))
       return { success: true as const, data: { mac, views } }
     },
   )

@@ -75,15 +75,26 @@ export class Sensors implements SensorDirectory {
     return count
   }
 
-  /** Every sensor's view of one MAC (a MAC can be several devices of one sensor, one per phy). */
-  byMac(mac: string): Array<{ sensor: string; device: WifiDevice }> {
-    const wanted = mac.toUpperCase()
-    const views: Array<{ sensor: string; device: WifiDevice }> = []
-    for (const pipeline of this.#pipelines) {
-      for (const device of pipeline.tracker.values()) if (device.mac === wanted) views.push({ sensor: pipeline.name, device })
-    }
-    return views
+  /** A sensor's table as the tracker holds it now (exports, lookups). */
+  tableOf(name: string): Iterable<WifiDevice> {
+    return this.#byName.get(name)?.tracker.values() ?? []
   }
+}
+
+/** Each sensor's device table by name: a process's own pipelines (Sensors), or a gateway's tables kept from the stream (src/scale/gateway.ts). */
+export interface DeviceTables {
+  names(): string[]
+  tableOf(name: string): Iterable<WifiDevice>
+}
+
+/** Every sensor's view of one MAC (a MAC can be several devices of one sensor, one per phy). */
+export function devicesByMac(tables: DeviceTables, mac: string): Array<{ sensor: string; device: WifiDevice }> {
+  const wanted = mac.toUpperCase()
+  const views: Array<{ sensor: string; device: WifiDevice }> = []
+  for (const sensor of tables.names()) {
+    for (const device of tables.tableOf(sensor)) if (device.mac === wanted) views.push({ sensor, device })
+  }
+  return views
 }
 
 /** One sensor as /status shows it. */

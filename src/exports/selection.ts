@@ -3,15 +3,15 @@
 // chunk by chunk, while the tables go on changing), in configuration and table order.
 import { compileFilter, parseFilter } from '../device-filter.js'
 import type { DeviceFilter } from '../events.js'
-import type { Sensors } from '../sensors.js'
+import type { DeviceTables } from '../sensors.js'
 import type { ExportRow } from './formats.js'
 
-export function selectRows(sensors: Sensors, names: readonly string[] | null, filter: DeviceFilter | null): ExportRow[] {
+export function selectRows(tables: DeviceTables, names: readonly string[] | null, filter: DeviceFilter | null): ExportRow[] {
   const matches = filter === null ? undefined : compileFilter(filter)
   const rows: ExportRow[] = []
-  for (const pipeline of sensors.all()) {
-    if (names !== null && !names.includes(pipeline.name)) continue
-    for (const device of pipeline.tracker.values()) if (!matches || matches(device)) rows.push({ sensor: pipeline.name, device })
+  for (const sensor of tables.names()) {
+    if (names !== null && !names.includes(sensor)) continue
+    for (const device of tables.tableOf(sensor)) if (!matches || matches(device)) rows.push({ sensor, device })
   }
   return rows
 }

@@ -109,6 +109,11 @@ export class ClusterDirectory implements SensorDirectory {
     return this.tables.device(name, key)
   }
 
+  /** The same tables, for exports and lookups by MAC (routes). */
+  tableOf(name: string): Iterable<WifiDevice> {
+    return this.tables.devices(name)
+  }
+
   systemStatusOf(): undefined {
     return undefined
   }

@@ -6,7 +6,7 @@
 // (test/support/cluster.ts). Every wait is for an event or a condition, with an overall timeout.
 import t from 'tap'
 import type { KismetSimulator } from '../../sim/simulator.js'
-import { WatchedClient, cluster, keysOf, settled, stopProcess } from '../support/cluster.js'
+import { WatchedClient, cluster, keysOf, pollUntil, settled, stopProcess } from '../support/cluster.js'
 
 const ON_SIX = { channels: [6] }
 const matchingKeys = (sim: KismetSimulator) =>
@@ -24,7 +24,7 @@ async function filteredSettled(sim: KismetSimulator, clients: WatchedClient[], w
 const story = (client: WatchedClient, key: string): string[] =>
   client.envelopes.flatMap((e) => (e.type === 'device:update' && e.data.device.key === key ? [`${e.data.action}${e.data.reason ? ` ${e.data.reason}` : ''}`] : []))
 
-t.test('a filter on either gateway: the table equals the matching devices as they enter and leave it, per event and batched', async (t) => {
+t.test('a filter on either gateway: the table equals the matching devices as they enter and leave it, per event and batched; exports and the lookup by MAC from the gateway', async (t) => {
   const { sim, gateways } = await cluster(t, { producers: 1 })
   sim.addDevice({ name: 'six-at-start', channel: '6' })
   const plain = new WatchedClient(t, gateways[0]!.url)
@@ -57,6 +57,20 @@ t.test('a filter on either gateway: the table equals the matching devices as the
     plain.envelopes.every((e) => e.type !== 'device:update' || e.data.reason !== 'filter'),
     'the plain client hears nothing of the filter',
   )
+  // The gateway's tables serve the exports and the lookup by MAC too.
+  const api = `${gateways[1]!.url}/api/kismet/ws`
+  const page = await pollUntil(
+    async () => (await (await fetch(`${api}/devices?channels=6`)).json()) as { data: { devices: Array<{ sensor: string; device: { key: string; mac: string } }> } },
+    (body) => body.data.devices.map((row) => row.device.key).sort().join() === matchingKeys(sim).join(),
+    'the export of the devices on channel 6 from the gateway',
+  )
+  t.ok(page.data.devices.every((row) => row.sensor === 'default'), 'each row names its sensor')
+  const csv = await fetch(`${api}/devices?format=csv`)
+  t.equal(csv.status, 200, 'a CSV export from the gateway')
+  t.equal((await csv.text()).trim().split('\n').length, sim.devices().length + 1, 'a header and one row per device Kismet has')
+  const mac = page.data.devices[0]!.device.mac
+  const views = (await (await fetch(`${api}/devices/by-mac/${mac}`)).json()) as { data: { views: Array<{ sensor: string }> } }
+  t.same(views.data.views.map((view) => view.sensor), ['default'], 'the lookup by MAC finds the device on the gateway')
 })
 
 t.test("SIGTERM of a gateway: a filtered client recovers on the other one, and its table is right again (the filter's packets were made on the gateway that left)", async (t) => {
