@@ -39,6 +39,12 @@ import type { RealtimeServer, RealtimeSocket } from './types.js'
 
 export const SNAPSHOT_CHUNK_SIZE = 500
 
+/** A table as `device:snapshot` payloads of at most SNAPSHOT_CHUNK_SIZE devices each (one empty chunk for an empty table). */
+export function snapshotChunks(devices: readonly WifiDevice[]): Array<EventDataMap['device:snapshot']> {
+  const chunks = Math.max(1, Math.ceil(devices.length / SNAPSHOT_CHUNK_SIZE))
+  return Array.from({ length: chunks }, (_, chunk) => ({ devices: devices.slice(chunk * SNAPSHOT_CHUNK_SIZE, (chunk + 1) * SNAPSHOT_CHUNK_SIZE), chunk, chunks }))
+}
+
 export interface BroadcasterDeps {
   io: RealtimeServer
   channel: EventChannel
@@ -322,11 +328,7 @@ export class Broadcaster {
    */
   sendSnapshot(socket: RealtimeSocket, sensor: string, filter?: string): void {
     const devices = [...(filter === undefined ? this.#d.devices(sensor) : this.filters.membersOf(filter, sensor))]
-    const chunks = Math.max(1, Math.ceil(devices.length / SNAPSHOT_CHUNK_SIZE))
-    for (let chunk = 0; chunk < chunks; chunk++) {
-      const slice = devices.slice(chunk * SNAPSHOT_CHUNK_SIZE, (chunk + 1) * SNAPSHOT_CHUNK_SIZE)
-      socket.emit('event', this.#d.factory.create('device:snapshot', { devices: slice, chunk, chunks }, sensor))
-    }
+    for (const chunk of snapshotChunks(devices)) socket.emit('event', this.#d.factory.create('device:snapshot', chunk, sensor))
   }
 
   close(): void {

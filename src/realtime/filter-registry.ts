@@ -99,6 +99,16 @@ export class FilterRegistry {
     return { ok: true, id }
   }
 
+  /**
+   * The filter a recovered socket's rooms name by `id`: registered still, or registered again
+   * from the filter the socket's data kept ('gone' when there is none, or not the same one).
+   */
+  restore(id: string, filter: DeviceFilter | undefined): 'known' | 'registered' | 'gone' {
+    if (this.#filters.has(id)) return 'known'
+    const registered = filter ? this.register(filter) : undefined
+    return registered?.ok && registered.id === id ? 'registered' : 'gone'
+  }
+
   /** A sensor's table was replaced (a gateway read it again): every filter's members of it are judged anew. */
   rejudge(sensor: string): void {
     for (const entry of this.#filters.values()) this.#judgeTable(entry, sensor)

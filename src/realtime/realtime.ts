@@ -147,14 +147,10 @@ export function attachRealtime(options: RealtimeOptions): Realtime {
    */
   const resumeFilter = (socket: RealtimeSocket): void => {
     const subscription = subscriptionsOf(socket.rooms).devices
-    if (subscription?.filter === undefined || broadcaster.filters.get(subscription.filter) !== undefined) return
-    const filter = socket.data.filter
-    const registered = filter ? broadcaster.filters.register(filter) : undefined
-    if (!registered?.ok || registered.id !== subscription.filter) {
-      options.log.warn({ socket: socket.id }, 'A recovered socket names a filter that is gone: it must subscribe again')
-      return
-    }
-    broadcaster.welcome(socket, 'devices', subscription.sensors ?? options.sensors.names(), registered.id)
+    if (subscription?.filter === undefined) return
+    const restored = broadcaster.filters.restore(subscription.filter, socket.data.filter)
+    if (restored === 'gone') options.log.warn({ socket: socket.id }, 'A recovered socket names a filter that is gone: it must subscribe again')
+    if (restored === 'registered') broadcaster.welcome(socket, 'devices', subscription.sensors ?? options.sensors.names(), subscription.filter)
   }
 
   // Memory per client stays bounded: one that stops reading is dropped, not buffered for ever.

@@ -13,23 +13,23 @@
 //
 // When a leader sent its clients the whole table again (it found nothing in Redis, which
 // had restarted empty, or it dropped what it held while Redis was away), its record says so
-// (`resyncSeq`), and the gateway reads the sensor's state again and sends it to each of its
-// own subscribers of that sensor: they are right again whether or not the stream carried
-// the leader's broadcast to them.
+// (`resyncSeq`). A gateway through which the stream has not brought that broadcast by its
+// next refresh reads the sensor's state again and sends it to each of its own subscribers
+// of that sensor: they are right again whether or not the stream carried it to them.
 import type { SensorStatus } from '../api-schemas.js'
-import { SNAPSHOT_CHUNK_SIZE } from '../realtime/broadcaster.js'
+import { snapshotChunks } from '../realtime/broadcaster.js'
 import type { SensorDirectory } from '../realtime/realtime.js'
 import type { RealtimeServer, RealtimeSocket } from '../realtime/types.js'
 import { connectedClients } from '../realtime/census.js'
 import type { EnvelopeFactory } from '../envelope.js'
 import { TOPICS, type AnyEnvelope, type ConnectionState, type Topic, type WifiDevice } from '../events.js'
 import type { Broadcaster } from '../realtime/broadcaster.js'
-import { streamsOfBatchRoom, subscriptionsOf } from '../realtime/rooms.js'
+import { streamsOfBatchRoom, subscriptionsOf, type TopicSubscription } from '../realtime/rooms.js'
 import { readGatewayRecords, readSensorRecords, removeGatewayRecord, stateOfRecord, writeGatewayRecord, type SensorRecord } from './cluster-view.js'
 import type { RedisClient, RedisHealth } from './redis.js'
 import { readSensorState, type SensorState } from './shared-state.js'
 import { SnapshotGate } from './snapshot-gate.js'
-import { StreamTables } from './stream-tables.js'
+import { MAX_HELD_WHILE_SEEDING, StreamTables } from './stream-tables.js'
 
 /** A room no socket joins: the stream entries that give a gateway's reader its first offset. */
 const READER_PRIMER_ROOM = 'kismet-ws:primer'
@@ -131,11 +131,28 @@ export interface GatewayOptions {
   directory: ClusterDirectory
   factory: EnvelopeFactory
   refreshMs: number
-  log: { warn(obj: object, msg: string): void }
+  log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
 }
+
+/** A socket's batch room, if it has one (rooms.ts). */
+const batchRoomsOf = (socket: RealtimeSocket): string[] => [...socket.rooms].filter((room) => streamsOfBatchRoom(room) !== undefined)
+
+/** Whether a subscription takes this sensor's part of its topic, with no filter. */
+const takesPlainly = (subscription: TopicSubscription | undefined, sensor: string, all: readonly string[]): boolean =>
+  subscription !== undefined && subscription.filter === undefined && (subscription.sensors ?? all).includes(sensor)
 
 /** The topics whose snapshot a whole-table resync replaces (scan and system statuses come again by themselves). */
 const RESYNCED_TOPICS = ['devices', 'alerts'] as const satisfies readonly Topic[]
+
+/** At most one log line about envelopes the stream brought that could not be handled, per this many. */
+const STREAM_ERROR_LOG_EVERY = 1000
+
+/** A leader's resync this gateway has heard of: handled once the stream brought its snapshot, or read from Redis otherwise. */
+interface ResyncMark {
+  seq: number
+  /** Refreshes since the record first said so, the stream not having brought it yet. */
+  waited: number
+}
 
 export class Gateway {
   readonly gate: SnapshotGate
@@ -143,20 +160,22 @@ export class Gateway {
   readonly #o: GatewayOptions
   #timer: NodeJS.Timeout | undefined
   #broadcaster: Broadcaster | undefined
-  /** Per sensor, the latest whole-table resync of its leaders (SensorRecord.resyncSeq) this gateway acted on. */
-  readonly #resyncsSeen = new Map<string, number>()
-  /** Sensors whose state is being read again, and those to read again once that is done. */
-  readonly #resyncing = new Set<string>()
-  readonly #resyncAgain = new Map<string, boolean>()
+  /** Per sensor, the latest whole-table resync its leaders reported (SensorRecord.resyncSeq) and whether it is handled. */
+  readonly #resyncs = new Map<string, ResyncMark & { handled: boolean }>()
+  /** Sensors whose state is being read again, and those to read again once that is done (with resend or not). */
+  readonly #rereading = new Set<string>()
+  readonly #rereadAgain = new Map<string, boolean>()
   /** Snapshots that could not be read from Redis. */
   snapshotFailures = 0
-  /** Times this gateway read a sensor's state again after its leader resent the whole table. */
+  /** Times this gateway read a sensor's state again for its subscribers, the stream not having brought its leader's whole-table resync. */
   resyncs = 0
+  /** Envelopes from the stream that could not be folded or judged (delivered to the plain rooms all the same). */
+  streamErrors = 0
 
   constructor(options: GatewayOptions) {
     this.#o = options
     this.directory = options.directory
-    this.gate = new SnapshotGate(options.io)
+    this.gate = new SnapshotGate(options.io, options.factory.runId)
   }
 
   get tables(): StreamTables {
@@ -175,9 +194,14 @@ export class Gateway {
   attach(broadcaster: Broadcaster): void {
     this.#broadcaster = broadcaster
     this.gate.onStreamEvent = (rooms, envelope) => {
-      const folded = this.tables.fold(envelope)
-      if (folded === 'changed') broadcaster.routeToLocalFilters(envelope)
-      else if (folded === 'replaced' && envelope.sensor !== undefined) this.#refilter(envelope.sensor)
+      // Inside the adapter's read loop: an exception would have the entry read again for ever.
+      try {
+        const folded = this.tables.fold(envelope)
+        if (folded === 'changed') broadcaster.routeToLocalFilters(envelope)
+        else if (folded === 'replaced' && envelope.sensor !== undefined) this.#refilter(envelope.sensor)
+      } catch (error) {
+        if (this.streamErrors++ % STREAM_ERROR_LOG_EVERY === 0) this.#o.log.warn({ err: error, errors: this.streamErrors }, 'An envelope from the stream could not be folded or judged for the filters (delivered to the plain rooms all the same)')
+      }
       broadcaster.queueForStreams(rooms, envelope)
     }
   }
@@ -191,53 +215,61 @@ export class Gateway {
     const broadcaster = this.#broadcaster
     if (!broadcaster) return
     // Its batch room may be new to this gateway: routed to from now on.
-    broadcaster.prepareBatchRooms([...socket.rooms].filter((room) => streamsOfBatchRoom(room) !== undefined))
+    broadcaster.prepareBatchRooms(batchRoomsOf(socket))
     const subscriptions = subscriptionsOf(socket.rooms)
     for (const topic of TOPICS) {
       const subscription = subscriptions[topic]
       if (!subscription) continue
       const sensors = subscription.sensors ?? this.directory.names()
-      if (subscription.filter !== undefined) {
-        const filter = socket.data.filter
-        const registered = broadcaster.filters.get(subscription.filter) !== undefined || (filter !== undefined && broadcaster.filters.register(filter).ok && broadcaster.filters.get(subscription.filter) !== undefined)
-        if (registered) this.#sendFiltered(socket, sensors, subscription.filter)
-        else this.#o.io.local.to(socket.id).emit('error', { code: 'INTERNAL', message: 'Your device filter could not be restored on this server; subscribe again' })
-      } else if (subscription.batch) this.welcome(socket, topic, sensors)
+      if (subscription.filter === undefined) {
+        if (subscription.batch) this.welcome(socket, topic, sensors)
+      } else if (broadcaster.filters.restore(subscription.filter, socket.data.filter) !== 'gone') this.#sendFiltered(socket, sensors, subscription.filter)
+      else {
+        this.#o.log.warn({ socket: socket.id }, 'A recovered socket names a filter that is gone: it must subscribe again')
+        this.#o.io.local.to(socket.id).emit('error', { code: 'INTERNAL', message: 'Your device filter could not be restored on this server; subscribe again' })
+      }
     }
   }
 
   /** A new subscriber's first events, to that socket only: read from Redis, exact against the stream (SnapshotGate); a filtered one's from this gateway's tables. */
   welcome = (socket: RealtimeSocket, topic: Topic, sensors: string[], filter?: string): void => {
     if (topic === 'tak') return
-    if (filter !== undefined) return this.#sendFiltered(socket, sensors, filter)
-    this.#welcomeAll([socket], [topic], sensors).catch(() => {})
+    if (filter !== undefined) {
+      // What its plain snapshot of the topic included says nothing of what it holds now.
+      this.gate.forgetCuts(socket, topic)
+      return this.#sendFiltered(socket, sensors, filter)
+    }
+    this.#welcomeAll([socket], [topic], sensors, { tell: true }).catch(() => {})
   }
 
   /**
    * Reads each sensor's state once and sends it to every one of these sockets, each held by
-   * the gate meanwhile and released with the sequences its snapshots include.
+   * the gate meanwhile and released with the sequences its snapshots include. A socket whose
+   * subscription no longer takes a topic and sensor plainly (it left, or took a filter,
+   * meanwhile) gets nothing of it. With `tell`, a failed read tells the sockets to subscribe again.
    */
-  async #welcomeAll(sockets: RealtimeSocket[], topics: readonly Topic[], sensors: string[], read: (sensor: string) => Promise<SensorState> = (sensor) => readSensorState(this.#o.redis, sensor)): Promise<void> {
+  async #welcomeAll(sockets: RealtimeSocket[], topics: readonly Topic[], sensors: string[], options: { tell: boolean; read?: (sensor: string) => Promise<SensorState> }): Promise<void> {
     for (const socket of sockets) this.gate.hold(socket)
     let states: SensorState[]
     try {
-      states = await Promise.all(sensors.map(read))
+      states = await Promise.all(sensors.map(options.read ?? ((sensor) => readSensorState(this.#o.redis, sensor))))
     } catch (error) {
-      this.snapshotFailures += 1
-      this.#o.health.failed(error)
       for (const socket of sockets) {
         this.gate.release(socket, [])
-        this.#o.io.local.to(socket.id).emit('error', { code: 'INTERNAL', message: `The ${topics.join(' and ')} snapshot could not be read (Redis unavailable); subscribe again` })
+        if (options.tell) this.#o.io.local.to(socket.id).emit('error', { code: 'INTERNAL', message: `The ${topics.join(' and ')} snapshot could not be read (Redis unavailable); subscribe again` })
       }
-      this.#o.log.warn({ sockets: sockets.length, topics, err: error }, 'A snapshot could not be read from Redis')
+      if (options.tell) {
+        this.snapshotFailures += 1
+        this.#o.health.failed(error)
+        this.#o.log.warn({ sockets: sockets.length, topics, err: error }, 'A snapshot could not be read from Redis')
+      }
       throw error
     }
     for (const socket of sockets) {
-      if (!socket.connected) {
-        this.gate.release(socket, [])
-        continue
-      }
-      const cuts = topics.flatMap((topic) => sensors.map((sensor, i) => this.#send(socket, topic, sensor, states[i]!)))
+      const subscriptions = subscriptionsOf(socket.rooms)
+      const cuts = topics.flatMap((topic) =>
+        sensors.flatMap((sensor, i) => (socket.connected && takesPlainly(subscriptions[topic], sensor, this.directory.names()) ? [this.#send(socket, topic, sensor, states[i]!)] : [])),
+      )
       this.gate.release(socket, cuts)
     }
   }
@@ -253,24 +285,34 @@ export class Gateway {
     return { topic, sensor, seq: state.lastSeq }
   }
 
-  /** A table as `device:snapshot` chunks of at most SNAPSHOT_CHUNK_SIZE (one empty chunk for an empty table), to that socket only. */
+  /** A table as `device:snapshot` chunks, to that socket only. */
   #sendDevices(socket: RealtimeSocket, sensor: string, devices: readonly WifiDevice[]): void {
     const to = this.#o.io.local.to(socket.id)
-    const chunks = Math.max(1, Math.ceil(devices.length / SNAPSHOT_CHUNK_SIZE))
-    for (let chunk = 0; chunk < chunks; chunk++) {
-      to.emit('event', this.#o.factory.create('device:snapshot', { devices: devices.slice(chunk * SNAPSHOT_CHUNK_SIZE, (chunk + 1) * SNAPSHOT_CHUNK_SIZE), chunk, chunks }, sensor))
-    }
+    for (const chunk of snapshotChunks(devices)) to.emit('event', this.#o.factory.create('device:snapshot', chunk, sensor))
   }
 
   /**
    * What a filter's rooms hold of these sensors, from this gateway's tables (the filter's
-   * packets are made here too: no gate). A table not read from Redis yet sends nothing: once
-   * it is read, every filter judges it and its subscribers get their snapshot (#refilter).
+   * packets are made here too: no gate), after what its batch room still holds (judged
+   * before). A table not read from Redis yet sends nothing: once it is read, every filter
+   * judges it and its subscribers get their snapshot (#refilter).
    */
   #sendFiltered(socket: RealtimeSocket, sensors: string[], filter: string): void {
-    const filters = this.#broadcaster?.filters
-    if (!filters) return
-    for (const sensor of sensors) if (this.tables.isSeeded(sensor)) this.#sendDevices(socket, sensor, [...filters.membersOf(filter, sensor)])
+    const broadcaster = this.#broadcaster
+    if (!broadcaster) return
+    broadcaster.prepareBatchRooms(batchRoomsOf(socket))
+    for (const sensor of sensors) if (this.tables.isSeeded(sensor)) this.#sendDevices(socket, sensor, [...broadcaster.filters.membersOf(filter, sensor)])
+  }
+
+  /** This gateway's sockets whose subscription to `topic` covers `sensor`: with a filter, or plainly. */
+  #subscribers(topic: Topic, sensor: string, filtered: boolean): Array<{ socket: RealtimeSocket; filter: string | undefined }> {
+    const found: Array<{ socket: RealtimeSocket; filter: string | undefined }> = []
+    for (const socket of this.#o.io.of('/').sockets.values()) {
+      const subscription = subscriptionsOf(socket.rooms)[topic]
+      if (!subscription || (subscription.filter !== undefined) !== filtered || !(subscription.sensors ?? this.directory.names()).includes(sensor)) continue
+      found.push({ socket, filter: subscription.filter })
+    }
+    return found
   }
 
   /** A sensor's table was replaced: every filter judges it anew, and this gateway's filtered subscribers of it get their snapshot again. */
@@ -278,56 +320,75 @@ export class Gateway {
     const filters = this.#broadcaster?.filters
     if (!filters || filters.size === 0) return
     filters.rejudge(sensor)
-    for (const socket of this.#o.io.of('/').sockets.values()) {
-      const subscription = subscriptionsOf(socket.rooms).devices
-      if (subscription?.filter !== undefined && (subscription.sensors ?? this.directory.names()).includes(sensor)) this.#sendFiltered(socket, [sensor], subscription.filter)
+    for (const { socket, filter } of this.#subscribers('devices', sensor, true)) this.#sendFiltered(socket, [sensor], filter!)
+  }
+
+  /**
+   * What the leaders' records say of whole-table resyncs. The first record seen of a sensor
+   * is where this gateway starts (its subscribers came after). A later resync the stream has
+   * brought (its device:snapshot went through this gateway) reached its subscribers; one it
+   * has not brought by the next refresh is read from Redis and sent to them.
+   */
+  #checkResyncs(): void {
+    for (const sensor of this.directory.names()) {
+      const seq = this.directory.records.get(sensor)?.writer.resyncSeq ?? 0
+      const mark = this.#resyncs.get(sensor)
+      if (!mark) {
+        if (this.directory.records.has(sensor)) this.#resyncs.set(sensor, { seq, waited: 0, handled: true })
+      } else if (seq > mark.seq) this.#resyncs.set(sensor, { seq, waited: 0, handled: false })
+      const current = this.#resyncs.get(sensor)
+      if (current && !current.handled) {
+        if (this.gate.sawSnapshot(sensor, current.seq)) current.handled = true
+        else if (current.waited++ >= 1) {
+          current.handled = true
+          void this.#reread(sensor, true)
+          continue
+        }
+      }
+      if (!this.tables.isSeeded(sensor)) void this.#reread(sensor, false)
     }
   }
 
   /**
    * Reads a sensor's state again: the table the filters judge, and (`resend`) what this
-   * gateway's own subscribers of the sensor's devices and alerts get again (one read for all).
+   * gateway's own plain subscribers of the sensor's devices and alerts get again (one read
+   * for all; filtered ones get theirs from the table).
    */
   async #reread(sensor: string, resend: boolean): Promise<void> {
-    if (this.#resyncing.has(sensor)) {
-      this.#resyncAgain.set(sensor, resend || (this.#resyncAgain.get(sensor) ?? false))
+    if (this.#rereading.has(sensor)) {
+      this.#rereadAgain.set(sensor, resend || (this.#rereadAgain.get(sensor) ?? false))
       return
     }
-    this.#resyncing.add(sensor)
-    const subscribers = new Map<Topic, RealtimeSocket[]>()
-    if (resend) {
-      for (const socket of this.#o.io.of('/').sockets.values()) {
-        const subscriptions = subscriptionsOf(socket.rooms)
-        for (const topic of RESYNCED_TOPICS) {
-          const subscription = subscriptions[topic]
-          if (!subscription || subscription.filter !== undefined || !(subscription.sensors ?? this.directory.names()).includes(sensor)) continue
-          subscribers.set(topic, [...(subscribers.get(topic) ?? []), socket])
-        }
-      }
-    }
+    this.#rereading.add(sensor)
     this.tables.beginSeed(sensor)
     let seeded = false
-    // One read, for the table and for every subscriber.
     let reading: Promise<SensorState> | undefined
-    const read = (): Promise<SensorState> => (reading ??= readSensorState(this.#o.redis, sensor).then((state) => {
-      seeded = this.tables.seed(sensor, state)
-      return state
-    }))
+    const read = (): Promise<SensorState> =>
+      (reading ??= readSensorState(this.#o.redis, sensor).then((state) => {
+        seeded = this.tables.seed(sensor, state)
+        return state
+      }))
+    const welcomes = resend ? RESYNCED_TOPICS.map((topic) => this.#welcomeAll(this.#subscribers(topic, sensor, false).map(({ socket }) => socket), [topic], [sensor], { tell: false, read })) : []
     try {
-      await Promise.all([read(), ...[...subscribers].map(([topic, sockets]) => this.#welcomeAll(sockets, [topic], [sensor], read))])
-      if (!seeded) throw new Error('Too much came from the stream while the table was read')
-      if (resend) this.resyncs += 1
-      this.#refilter(sensor)
+      await Promise.all([read(), ...welcomes])
+      if (!seeded) throw new Error(`more than ${MAX_HELD_WHILE_SEEDING} envelopes came from the stream while the table was read`)
+      if (resend) {
+        this.resyncs += 1
+        this.#o.log.info({ sensor }, "Sent this gateway's subscribers the sensor's state again (its leader resent the whole table, which the stream did not bring here)")
+      }
     } catch (error) {
       this.tables.abandonSeed(sensor)
       this.#o.health.failed(error)
-      // Read again at the next refresh.
-      if (resend) this.#resyncsSeen.delete(sensor)
+      this.#o.log.warn({ sensor, err: error }, "Could not read the sensor's state again from Redis; trying again at the next refresh")
+      // Read again (and sent again) at the next refresh.
+      if (resend) this.#resyncs.delete(sensor)
     } finally {
-      this.#resyncing.delete(sensor)
-      const again = this.#resyncAgain.get(sensor)
-      this.#resyncAgain.delete(sensor)
-      if (again !== undefined) void this.#reread(sensor, again)
+      // The filters judge the table as it now is (read, or kept with what came meanwhile).
+      this.#refilter(sensor)
+      this.#rereading.delete(sensor)
+      const again = this.#rereadAgain.get(sensor)
+      this.#rereadAgain.delete(sensor)
+      if (again === true || (again === false && !this.tables.isSeeded(sensor))) void this.#reread(sensor, again)
     }
   }
 
@@ -353,13 +414,7 @@ export class Gateway {
     try {
       await writeGatewayRecord(redis, this.#o.id, connectedClients(this.#o.io), this.#o.refreshMs * 3)
       directory.records = await readSensorRecords(redis, directory.names())
-      for (const sensor of directory.names()) {
-        const resyncSeq = directory.records.get(sensor)?.writer.resyncSeq ?? 0
-        if (resyncSeq > (this.#resyncsSeen.get(sensor) ?? 0)) {
-          this.#resyncsSeen.set(sensor, resyncSeq)
-          void this.#reread(sensor, true)
-        } else if (!this.tables.isSeeded(sensor)) void this.#reread(sensor, false)
-      }
+      this.#checkResyncs()
       const gateways = await readGatewayRecords(redis)
       directory.gateways = gateways.size
       directory.clusterClients = [...gateways.values()].reduce((sum, record) => sum + record.clients, 0)

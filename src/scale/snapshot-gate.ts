@@ -29,11 +29,17 @@ interface Gated {
   /** `<topic>@<sensor>` -> the sequence the snapshot of that topic and sensor includes. */
   cuts: Map<string, number>
   until: number
+  /** Forgets the socket when it disconnects (removed with the entry). */
+  onDisconnect: () => void
 }
 
 export class SnapshotGate {
   readonly #io: RealtimeServer
+  /** `<run id>-` of the envelopes this server makes: never in the stream, so never covered by a cut. */
+  readonly #ownPrefix: string
   readonly #gated = new Map<string, Gated>()
+  /** The sequence of the last whole-table snapshot (device:snapshot chunk 0) the stream brought, per sensor. */
+  readonly #snapshotsSeen = new Map<string, number>()
   /** The highest sequence seen in the stream, per sensor. */
   readonly #seen = new Map<string, number>()
   readonly #unhook: () => void
@@ -42,8 +48,9 @@ export class SnapshotGate {
   /** Every envelope the stream brings one by one, with the rooms it goes to (a gateway batches from it). */
   onStreamEvent: ((rooms: readonly string[], envelope: AnyEnvelope) => void) | undefined
 
-  constructor(io: RealtimeServer) {
+  constructor(io: RealtimeServer, ownRunId: string) {
     this.#io = io
+    this.#ownPrefix = `${ownRunId}-`
     this.#unhook = interceptClusterBroadcasts(io, (broadcast) => this.#intercept(broadcast), () => this.#retireCuts())
   }
 
@@ -51,11 +58,30 @@ export class SnapshotGate {
   hold(socket: RealtimeSocket): void {
     let gated = this.#gated.get(socket.id)
     if (!gated) {
-      gated = { socket, holding: 0, held: [], overflow: false, cuts: new Map(), until: 0 }
+      const onDisconnect = () => this.#gated.delete(socket.id)
+      gated = { socket, holding: 0, held: [], overflow: false, cuts: new Map(), until: 0, onDisconnect }
       this.#gated.set(socket.id, gated)
-      socket.once('disconnect', () => this.#gated.delete(socket.id))
+      socket.once('disconnect', onDisconnect)
     }
     gated.holding += 1
+  }
+
+  /** The socket's subscription to `topic` changed (a filter now): what its earlier snapshots of it included no longer says what it holds. */
+  forgetCuts(socket: RealtimeSocket, topic: string): void {
+    const gated = this.#gated.get(socket.id)
+    if (!gated) return
+    for (const cut of [...gated.cuts.keys()]) if (cut.startsWith(`${topic}@`)) gated.cuts.delete(cut)
+    if (gated.holding === 0 && gated.cuts.size === 0) this.#forget(gated)
+  }
+
+  /** Whether the stream brought a whole-table snapshot of this sensor at least as recent as `seq`. */
+  sawSnapshot(sensor: string, seq: number): boolean {
+    return (this.#snapshotsSeen.get(sensor) ?? 0) >= seq
+  }
+
+  #forget(gated: Gated): void {
+    this.#gated.delete(gated.socket.id)
+    gated.socket.off('disconnect', gated.onDisconnect)
   }
 
   /** The snapshot (of `topic` and these sensors, up to their sequences) was sent: what was held follows, less what it includes. */
@@ -67,7 +93,7 @@ export class SnapshotGate {
     if (gated.holding > 0) return
     if (gated.overflow) {
       this.overflows += 1
-      this.#gated.delete(socket.id)
+      this.#forget(gated)
       socket.disconnect(true)
       return
     }
@@ -120,12 +146,13 @@ export class SnapshotGate {
     if (envelope?.sensor === undefined || typeof envelope.id !== 'string') return
     const seq = sequenceOf(envelope.id)
     if (seq > (this.#seen.get(envelope.sensor) ?? 0)) this.#seen.set(envelope.sensor, seq)
+    if (envelope.type === 'device:snapshot' && envelope.data.chunk === 0 && seq > (this.#snapshotsSeen.get(envelope.sensor) ?? 0)) this.#snapshotsSeen.set(envelope.sensor, seq)
   }
 
   /** Cuts the stream has passed (or that lived long enough) filter nothing any more. */
   #retireCuts(): void {
     const now = Date.now()
-    for (const [id, gated] of this.#gated) {
+    for (const gated of this.#gated.values()) {
       if (gated.holding > 0) continue
       // A batch made here may still hold envelopes the stream passed a while ago: a batched
       // socket's cuts stay for their whole lifetime.
@@ -134,14 +161,14 @@ export class SnapshotGate {
         const sensor = cut.slice(cut.indexOf('@') + 1)
         if ((!batched && (this.#seen.get(sensor) ?? 0) >= seq) || now > gated.until) gated.cuts.delete(cut)
       }
-      if (gated.cuts.size === 0) this.#gated.delete(id)
+      if (gated.cuts.size === 0) this.#forget(gated)
     }
   }
 
   #deliver(gated: Gated, data: unknown[]): void {
     const [name, payload, ...rest] = data
     const covered = (envelope: AnyEnvelope): boolean => {
-      if (envelope.sensor === undefined) return false
+      if (envelope.sensor === undefined || typeof envelope.id !== 'string' || envelope.id.startsWith(this.#ownPrefix)) return false
       const cut = gated.cuts.get(`${EVENT_TYPES[envelope.type as EventType]?.room}@${envelope.sensor}`)
       return cut !== undefined && sequenceOf(envelope.id) <= cut
     }

@@ -11,7 +11,7 @@
 import type { AlertBacklog } from '../alerts.js'
 import type { AnyEnvelope } from '../events.js'
 import type { EnvelopeMaker } from '../envelope.js'
-import { SNAPSHOT_CHUNK_SIZE } from '../realtime/broadcaster.js'
+import { snapshotChunks } from '../realtime/broadcaster.js'
 import { sequenceOf } from './keys.js'
 import type { FoldedTable } from './shared-state.js'
 import type { RedisClient, RedisHealth } from './redis.js'
@@ -148,12 +148,7 @@ export class StateWriter {
   }
 
   #resyncEnvelopes(): AnyEnvelope[] {
-    const devices = [...this.#o.table.values()]
-    const chunks = Math.max(1, Math.ceil(devices.length / SNAPSHOT_CHUNK_SIZE))
-    const envelopes: AnyEnvelope[] = []
-    for (let chunk = 0; chunk < chunks; chunk++) {
-      envelopes.push(this.#o.maker.create('device:snapshot', { devices: devices.slice(chunk * SNAPSHOT_CHUNK_SIZE, (chunk + 1) * SNAPSHOT_CHUNK_SIZE), chunk, chunks }))
-    }
+    const envelopes: AnyEnvelope[] = snapshotChunks([...this.#o.table.values()]).map((chunk) => this.#o.maker.create('device:snapshot', chunk))
     envelopes.push(this.#o.maker.create('alert:snapshot', { alerts: this.#o.backlog.list() }))
     return envelopes
   }

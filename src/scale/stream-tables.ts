@@ -45,24 +45,12 @@ export class StreamTables {
     return this.#tables.get(sensor)?.seeded ?? false
   }
 
-  /** Every sensor's table is usable. */
-  allSeeded(): boolean {
-    return [...this.#tables.values()].every((table) => table.seeded)
-  }
-
   devices(sensor: string): Iterable<WifiDevice> {
     return this.#tables.get(sensor)?.devices.values() ?? []
   }
 
   device(sensor: string, key: string): WifiDevice | undefined {
     return this.#tables.get(sensor)?.devices.get(key)
-  }
-
-  /** Devices in every table. */
-  get size(): number {
-    let size = 0
-    for (const table of this.#tables.values()) size += table.devices.size
-    return size
   }
 
   /** A seed of this sensor is about to be read: what the stream brings for it waits until `seed` or `abandonSeed`. */
@@ -76,14 +64,18 @@ export class StreamTables {
 
   /**
    * The table read from Redis replaces this one, and what was held since beginSeed that is
-   * newer is folded after it. False when too much was held (nothing replaced: seed again).
+   * newer is folded after it. False when too much was held: the stream went on without the
+   * table, which is not used any more until it is seeded again.
    */
   seed(sensor: string, state: Pick<SensorState, 'devices' | 'lastSeq'>): boolean {
     const table = this.#tables.get(sensor)
     if (!table) return false
     const held = table.held ?? []
     table.held = undefined
-    if (table.overflow) return false
+    if (table.overflow) {
+      table.seeded = false
+      return false
+    }
     table.devices = new Map(state.devices.map((device) => [device.key, device]))
     table.lastSeq = state.lastSeq
     table.seeded = true

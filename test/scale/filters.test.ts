@@ -6,15 +6,10 @@
 // (test/support/cluster.ts). Every wait is for an event or a condition, with an overall timeout.
 import t from 'tap'
 import type { KismetSimulator } from '../../sim/simulator.js'
-import { WatchedClient, cluster, keysOf, pollUntil, settled, stopProcess } from '../support/cluster.js'
+import { WatchedClient, cluster, keysOf, keysOnChannel, pollUntil, settled, stopProcess } from '../support/cluster.js'
 
 const ON_SIX = { channels: [6] }
-const matchingKeys = (sim: KismetSimulator) =>
-  sim
-    .devices()
-    .filter((device) => Number.parseInt(device.channel, 10) === 6)
-    .map((device) => device.key)
-    .sort()
+const matchingKeys = (sim: KismetSimulator) => keysOnChannel(sim, 6)
 
 async function filteredSettled(sim: KismetSimulator, clients: WatchedClient[], what: string): Promise<void> {
   for (const client of clients) await client.until(() => client.table.snapshotComplete && keysOf(client).join() === matchingKeys(sim).join(), what)
@@ -35,6 +30,14 @@ t.test('a filter on either gateway: the table equals the matching devices as the
   await filtered[2]!.subscribe(['devices'], { filter: ON_SIX, batch: true })
   await filteredSettled(sim, filtered, 'the filtered snapshot')
   t.ok(matchingKeys(sim).length > 0, 'some devices match at the start')
+  // Plain, then at once filtered: the plain snapshot, still being read from Redis when the
+  // filter comes, must not reach a socket that takes the filter now.
+  const switcher = new WatchedClient(t, gateways[0]!.url)
+  const plainFirst = switcher.subscribe(['devices'])
+  await switcher.subscribe(['devices'], { filter: ON_SIX })
+  await plainFirst
+  filtered.push(switcher)
+  await filteredSettled(sim, [switcher], 'the table of the client that took a filter right after subscribing plainly')
 
   const entering = sim.addDevice({ name: 'eleven-then-six', channel: '11' })
   const leaving = sim.addDevice({ name: 'six-then-eleven', channel: '6' })

@@ -137,6 +137,15 @@ export function truthOf(sim: KismetSimulator) {
   return sim.devices().map((d) => d.key).sort()
 }
 
+/** The keys of the simulator's devices on one channel (what a `{ channels: [n] }` filter lets through), sorted. */
+export function keysOnChannel(sim: KismetSimulator, channel: number): string[] {
+  return sim
+    .devices()
+    .filter((device) => Number.parseInt(device.channel, 10) === channel)
+    .map((device) => device.key)
+    .sort()
+}
+
 export function keysOf(client: WatchedClient): string[] {
   return client.table.table().map((d) => d.key)
 }
