@@ -129,6 +129,7 @@ const routes: FastifyPluginAsync = async (app) => {
     mirroredGauge(registry, 'kismet_ws_cluster_sensor_devices', "Devices of each sensor, as its leader last said", ['sensor'], () => view().sensors.map((s) => [{ sensor: s.name }, s.deviceCount]))
     mirroredGauge(registry, 'kismet_ws_snapshot_failures', 'Snapshots a gateway could not read from Redis', [], () => [[{}, scale.gateway?.snapshotFailures ?? 0]])
     mirroredCounter(registry, 'kismet_ws_gateway_resyncs_total', "Times a gateway read a sensor's state again for its subscribers, its leader having sent the whole table again", [], () => [[{}, scale.gateway?.resyncs ?? 0]])
+    mirroredCounter(registry, 'kismet_ws_gateway_stream_errors_total', 'Envelopes from the stream a gateway could not fold or judge for its filters (delivered to the plain rooms all the same)', [], () => [[{}, scale.gateway?.streamErrors ?? 0]])
   }
 
   const schema = {
