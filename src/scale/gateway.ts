@@ -14,9 +14,12 @@ import { TOPICS, type AnyEnvelope, type ClientError, type ConnectionState, type 
 import type { Broadcaster } from '../realtime/broadcaster.js'
 import { streamsOfBatchRoom, subscriptionsOf } from '../realtime/rooms.js'
 import { readGatewayRecords, readSensorRecords, removeGatewayRecord, stateOfRecord, writeGatewayRecord, type SensorRecord } from './cluster-view.js'
-import type { RedisClient, RedisHealth } from './redis.js'
+import { whenReady, type RedisClient, type RedisHealth } from './redis.js'
 import { readSensorState, type SensorState } from './shared-state.js'
 import { SnapshotGate } from './snapshot-gate.js'
+
+/** How long a subscriber waits for the gateway's first Redis connection before being refused its snapshot. */
+const FIRST_CONNECTION_WAIT_MS = 5000
 
 /** A room no socket joins: the stream entries that give a gateway's reader its first offset. */
 const READER_PRIMER_ROOM = 'kismet-ws:primer'
@@ -160,7 +163,7 @@ export class Gateway {
   welcome = (socket: RealtimeSocket, topic: Topic, sensors: string[]): void => {
     if (topic === 'tak') return
     this.gate.hold(socket)
-    void Promise.all(sensors.map((sensor) => readSensorState(this.#o.redis, sensor))).then(
+    void this.#connected().then(() => Promise.all(sensors.map((sensor) => readSensorState(this.#o.redis, sensor)))).then(
       (states) => {
         if (!socket.connected) return this.gate.release(socket, [])
         const cuts = sensors.map((sensor, i) => this.#send(socket, topic, sensor, states[i]!))
@@ -175,6 +178,18 @@ export class Gateway {
         to.emit('error', { code: 'INTERNAL', message: `The ${topic} snapshot could not be read (Redis unavailable); subscribe again` })
       },
     )
+  }
+
+  /**
+   * Resolves once the first connection to Redis is made (at once after that): a gateway listens
+   * while it still connects, and a Redis Cluster's first connection takes a few round trips (a
+   * seed node, CLUSTER SLOTS, then each master), so a client quick to subscribe would find no
+   * connection and be refused its snapshot. A Redis that was reached and is away now (`down`)
+   * is not waited for: its commands fail at once, as they do everywhere.
+   */
+  #connected(): Promise<void> {
+    if (this.#o.health.state !== 'connecting') return Promise.resolve()
+    return whenReady(this.#o.redis, FIRST_CONNECTION_WAIT_MS).catch(() => {})
   }
 
   #send(socket: RealtimeSocket, topic: Topic, sensor: string, state: SensorState): { topic: string; sensor: string; seq: number } {
