@@ -15,7 +15,7 @@ import { freePort } from './ports.js'
 import { diesWithTest } from './watchdog.js'
 
 export const NGINX = '/usr/sbin/nginx'
-export const SHIPPED_CONFIG = 'deploy/nginx.conf'
+const SHIPPED_CONFIG = 'deploy/nginx.conf'
 
 const run = promisify(execFile)
 
@@ -55,6 +55,8 @@ export interface LoadBalancer {
 export async function startNginx(t: TestLike, gateways: string[], transform?: (config: string) => string): Promise<LoadBalancer> {
   const port = await freePort()
   const dir = mkdtempSync(path.join(tmpdir(), 'kismet-ws-nginx-'))
+  // Registered first, run last (tap runs teardowns in reverse order).
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   // Run as root, nginx's workers are `nobody`: they must reach the temporary files below.
   chmodSync(dir, 0o755)
   const file = path.join(dir, 'nginx.conf')
@@ -73,7 +75,6 @@ export async function startNginx(t: TestLike, gateways: string[], transform?: (c
     // SIGTERM: a fast shutdown (open websockets are closed, not waited for).
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
     await exited
-    rmSync(dir, { recursive: true, force: true })
   })
   const url = `http://127.0.0.1:${port}`
   await pollUntil(
