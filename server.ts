@@ -27,8 +27,9 @@ async function main(): Promise<void> {
   const server = Fastify({
     logger: {
       level: LOG_LEVELS.includes(requestedLevel) ? requestedLevel : 'info',
+      // `err.command.args`: an ioredis error carries the command that failed, an AUTH's arguments being the Redis password.
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.KISMET_API_KEY', '*.KISMET_PASSWORD', '*.API_TOKEN', '*.KISMET_SENSORS', '*.WATCH_WEBHOOK_URL', '*.TAK_TLS_KEY_PASSPHRASE', '*.REDIS_URL'],
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.KISMET_API_KEY', '*.KISMET_PASSWORD', '*.API_TOKEN', '*.KISMET_SENSORS', '*.WATCH_WEBHOOK_URL', '*.TAK_TLS_KEY_PASSPHRASE', '*.REDIS_URL', 'err.command.args'],
         censor: '[redacted]',
       },
       ...(transport && { transport }),

@@ -24,7 +24,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (sensors.ready >= needed && !redisDown) return { success: true as const, ready: true as const, kismet: state, sensors: states }
       const missing = states.filter((s) => s.state !== 'connected' && s.state !== 'disabled')
       const what = redisDown
-        ? `Redis is unavailable (state: ${app.scale!.health.state})`
+        ? `Redis is unavailable (state: ${app.scale!.health.state})${app.scale!.health.connectionError === undefined ? '' : `: ${app.scale!.health.connectionError}`}`
         : states.length === 1 ? `Kismet is not connected (state: ${state})` : `${sensors.ready} of ${states.length} sensors connected, ${needed} needed (${missing.map((s) => `${s.name}: ${s.state}`).join(', ')})`
       return reply.code(503).send({ success: false as const, ready: false as const, kismet: state, sensors: states, error: { message: what, code: 'NOT_READY' as const } })
     },

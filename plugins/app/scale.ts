@@ -8,7 +8,7 @@ import type { ClusterView } from '../../src/api-schemas.js'
 import { clusterView } from '../../src/scale/cluster-status.js'
 import { ClusterDirectory, Gateway } from '../../src/scale/gateway.js'
 import { CHANNEL_PREFIX, SESSION_PREFIX, STREAM_NAME } from '../../src/scale/keys.js'
-import { closeRedis, createRedis, RedisHealth, type RedisClient } from '../../src/scale/redis.js'
+import { closeRedis, createRedis, handleEveryRejection, logConnection, RedisHealth, type RedisClient } from '../../src/scale/redis.js'
 import type { RealtimeServer } from '../../src/realtime/types.js'
 
 export interface Scale {
@@ -45,9 +45,10 @@ export default fp(
     const runId = randomBytes(4).toString('hex')
     const redis = createRedis(config.REDIS_URL, health, `kismet-ws-${role}-${runId}`, { offlineQueue: false })
     // Its own health object: the service's connection is the one reported.
-    const adapterRedis = createRedis(config.REDIS_URL, new RedisHealth(), `kismet-ws-${role}-${runId}-adapter`, { offlineQueue: true })
+    const adapterRedis = handleEveryRejection(createRedis(config.REDIS_URL, new RedisHealth(), `kismet-ws-${role}-${runId}-adapter`, { offlineQueue: true }))
     adapterRedis.on('error', () => {})
-    redis.on('error', () => {})
+    // The service's connection speaks for both in the log (the adapter's meets the same Redis).
+    logConnection(redis, config.REDIS_URL, app.log.child({ module: 'redis' }))
     const adapter = createAdapter(adapterRedis, { streamName: STREAM_NAME, maxLen: config.REDIS_STREAM_MAXLEN, sessionKeyPrefix: SESSION_PREFIX, channelPrefix: CHANNEL_PREFIX })
     const directory = new ClusterDirectory(app.sensorConfigs.map((sensor) => sensor.name))
     const scale: Scale = {

@@ -26,10 +26,13 @@ import { TOPICS, type AnyEnvelope, type ConnectionState, type Topic, type WifiDe
 import type { Broadcaster } from '../realtime/broadcaster.js'
 import { streamsOfBatchRoom, subscriptionsOf, type TopicSubscription } from '../realtime/rooms.js'
 import { readGatewayRecords, readSensorRecords, removeGatewayRecord, stateOfRecord, writeGatewayRecord, type SensorRecord } from './cluster-view.js'
-import type { RedisClient, RedisHealth } from './redis.js'
+import { whenReady, type RedisClient, type RedisHealth } from './redis.js'
 import { readSensorState, type SensorState } from './shared-state.js'
 import { SnapshotGate } from './snapshot-gate.js'
 import { MAX_HELD_WHILE_SEEDING, StreamTables } from './stream-tables.js'
+
+/** How long a subscriber waits for the gateway's first Redis connection before being refused its snapshot. */
+const FIRST_CONNECTION_WAIT_MS = 5000
 
 /** A room no socket joins: the stream entries that give a gateway's reader its first offset. */
 const READER_PRIMER_ROOM = 'kismet-ws:primer'
@@ -252,6 +255,7 @@ export class Gateway {
     for (const socket of sockets) this.gate.hold(socket)
     let states: SensorState[]
     try {
+      await this.#connected()
       states = await Promise.all(sensors.map(options.read ?? ((sensor) => readSensorState(this.#o.redis, sensor))))
     } catch (error) {
       for (const socket of sockets) {
@@ -272,6 +276,18 @@ export class Gateway {
       )
       this.gate.release(socket, cuts)
     }
+  }
+
+  /**
+   * Resolves once the first connection to Redis is made (at once after that): a gateway listens
+   * while it still connects, and a Redis Cluster's first connection takes a few round trips (a
+   * seed node, CLUSTER SLOTS, then each master), so a client quick to subscribe would find no
+   * connection and be refused its snapshot. A Redis that was reached and is away now (`down`)
+   * is not waited for: its commands fail at once, as they do everywhere.
+   */
+  #connected(): Promise<void> {
+    if (this.#o.health.state !== 'connecting') return Promise.resolve()
+    return whenReady(this.#o.redis, FIRST_CONNECTION_WAIT_MS).catch(() => {})
   }
 
   #send(socket: RealtimeSocket, topic: Topic, sensor: string, state: SensorState): { topic: string; sensor: string; seq: number } {

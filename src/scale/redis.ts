@@ -6,6 +6,7 @@
 // keeps ioredis's queue, because its stream reader loops on XREAD and would spin on instant
 // failures, and nothing is published into it while Redis is away (the producer holds its
 // envelopes in a bounded queue, src/scale/state-writer.ts).
+import { isIP } from 'node:net'
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 
 export type RedisClient = Redis | Cluster
@@ -24,8 +25,11 @@ export class RedisHealth {
   /** Commands that failed (Redis away or an error answer). */
   failures = 0
   lastError: string | undefined
+  /** Why the connection is not up, as the client last said (an untrusted certificate, a refused password...); cleared once ready. */
+  connectionError: string | undefined
 
   set(state: RedisState): void {
+    if (state === 'ready') this.connectionError = undefined
     if (state === this.state) return
     if (this.state === 'ready' && state !== 'ready') this.disconnects += 1
     this.state = state
@@ -58,8 +62,43 @@ function nodeOptions(url: URL): RedisOptions {
     ...(url.username !== '' && { username: decodeURIComponent(url.username) }),
     ...(url.password !== '' && { password: decodeURIComponent(url.password) }),
     ...(db !== '' && { db: Number(db) }),
-    ...(url.protocol === 'rediss:' && { tls: { servername: url.hostname } }),
+    // TLS checks the certificate against the host (name or IP address) either way; a name goes
+    // as SNI too, an IP address may not (RFC 6066: Node warns, DEP0123).
+    ...(url.protocol === 'rediss:' && { tls: isIP(url.hostname) === 0 ? { servername: url.hostname } : {} }),
   }
+}
+
+/** REDIS_URL as the logs name it: scheme, host and port (and db) of each node, never the credentials. */
+export function describeRedis(value: string): string {
+  return parseRedisUrl(value)
+    .urls.map((url) => `${url.protocol}//${url.host}${url.pathname.length > 1 ? url.pathname : ''}`)
+    .join(',')
+}
+
+export interface ConnectionLog {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+}
+
+/**
+ * Logs what becomes of a client's connection: a failure once per kind (a refused connection,
+ * an untrusted certificate, a refused password: not again at every retry), and the connection
+ * made. Only the error's message is logged: ioredis errors carry the failed command with its
+ * arguments (an AUTH's are the password); the message is Redis's or Node's words alone.
+ */
+export function logConnection(client: RedisClient, value: string, log: ConnectionLog): void {
+  const where = describeRedis(value)
+  let failing: string | undefined
+  client.on('error', (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error)
+    if (message === failing) return
+    failing = message
+    log.warn({ redis: where }, `Redis at ${where} is unavailable: ${message} (retrying)`)
+  })
+  client.on('ready', () => {
+    failing = undefined
+    log.info({ redis: where }, `Connected to Redis at ${where}`)
+  })
 }
 
 const backoff = (attempt: number): number => Math.min(MAX_RECONNECT_DELAY_MS, 50 * 2 ** Math.min(attempt, 10))
@@ -72,8 +111,6 @@ export function createRedis(value: string, health: RedisHealth, name: string, op
     enableOfflineQueue: options.offlineQueue,
     maxRetriesPerRequest: options.offlineQueue ? null : 1,
     retryStrategy: backoff,
-    // The streams adapter duplicates this client and must find it connectable.
-    lazyConnect: false,
   }
   let client: RedisClient
   if (target.cluster) {
@@ -81,16 +118,48 @@ export function createRedis(value: string, health: RedisHealth, name: string, op
     const clusterOptions: ClusterOptions = {
       enableOfflineQueue: options.offlineQueue,
       clusterRetryStrategy: backoff,
+      // No `lazyConnect` here: a cluster's node connections keep ioredis's own (true), so a node
+      // waits (`wait`) for its first command, the cluster's ready check (CLUSTER INFO), and holds
+      // it until connected. Nodes connecting at once are still connecting when that check comes:
+      // with the cluster's offline queue off it fails ("Connection is closed."), the cluster
+      // reconnects and, on a busy machine, fails again, for seconds. (The Cluster itself connects
+      // at once, which is what the streams adapter needs of the client it duplicates.)
       redisOptions: { ...common, ...(first.username !== undefined && { username: first.username }), ...(first.password !== undefined && { password: first.password }), ...(first.tls !== undefined && { tls: first.tls }) },
     }
     client = new Cluster(target.urls.map((url) => ({ host: url.hostname, port: url.port === '' ? 6379 : Number(url.port) })), clusterOptions)
   } else {
-    client = new Redis({ ...common, ...nodeOptions(target.urls[0]!) })
+    // The streams adapter duplicates this client and must find it connectable.
+    client = new Redis({ ...common, lazyConnect: false, ...nodeOptions(target.urls[0]!) })
   }
   client.on('ready', () => health.set('ready'))
   client.on('close', () => health.set('down'))
   client.on('reconnecting', () => health.set(health.state === 'ready' ? 'down' : health.state))
-  client.on('error', (error: unknown) => health.failed(error))
+  client.on('error', (error: unknown) => {
+    health.failed(error)
+    health.connectionError = health.lastError
+  })
+  return client
+}
+
+/**
+ * For the streams adapter's client: the adapter leaves the promises of some of its commands
+ * unhandled (its SUBSCRIBE, a session's SET, an ephemeral PUBLISH). ioredis rejects every
+ * command its offline queue holds when Redis refuses the password (a fatal error for the
+ * connection), and an unhandled rejection ends the process, logging the error with the AUTH
+ * command in it, password included. So every command of this client and of its duplicates (the
+ * adapter's stream reader and subscriber) gets a handler; a caller that awaits one still sees
+ * its rejection. What fails is counted and logged by the service's own connection.
+ */
+export function handleEveryRejection<T extends RedisClient>(client: T): T {
+  const target = client as unknown as { sendCommand(...args: unknown[]): unknown; duplicate(...args: unknown[]): RedisClient }
+  const send = target.sendCommand.bind(target)
+  target.sendCommand = (...args) => {
+    const result = send(...args)
+    if (result instanceof Promise) result.catch(() => {})
+    return result
+  }
+  const duplicate = target.duplicate.bind(target)
+  target.duplicate = (...args) => handleEveryRejection(duplicate(...args))
   return client
 }
 

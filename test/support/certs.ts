@@ -1,5 +1,5 @@
-// Certificates for TLS tests, made by the test with the openssl command line (installed by
-// .ci/run where missing): a TAK-like CA, a server certificate it signed (for localhost and
+// Certificates for TLS tests (TAK outputs, rediss://), made by the test with the openssl
+// command line (installed by .ci/run where missing): a TAK-like CA, a server certificate it signed (for localhost and
 // 127.0.0.1, or only for a name), a client certificate it signed, a rogue CA with its own
 // server certificate, and an encrypted copy of the client key. EC P-256 keys: fast to make.
 import { execFileSync } from 'node:child_process'

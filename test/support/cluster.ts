@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { freePort } from './ports.js'
+import { diesWithTest } from './watchdog.js'
 import { startServiceProcess, type ServiceProcess } from './service-process.js'
 import { KismetSimulator } from '../../sim/simulator.js'
 import type { AnyEnvelope } from '../../src/events.js'
@@ -14,6 +15,7 @@ import { ClientTable } from '../faults/client-table.js'
 import { TEST_API_KEY, type TestLike } from '../helper.js'
 import { createClient, type ClientSocket } from './socket.js'
 import { Waiters } from './waiters.js'
+import type { Test } from 'tap'
 
 export interface RedisProcess {
   port: number
@@ -24,13 +26,28 @@ export interface RedisProcess {
   start(): Promise<void>
 }
 
-export async function startRedis(t: TestLike): Promise<RedisProcess> {
+export interface RedisServerOptions {
+  /** What it listens on, given its port (default `--port <port>`; TLS only: `--port 0 --tls-port <port>`). */
+  listen?: (port: number) => string[]
+  /** More arguments (TLS files, cluster mode, a password). */
+  args?: string[]
+  /** The URL clients are given (default `redis://127.0.0.1:<port>`). */
+  url?: (port: number) => string
+}
+
+/**
+ * A redis-server of the test's own, in its own temporary folder (its working directory, where
+ * a cluster node keeps its nodes.conf), stopped at teardown or with the test process (watchdog.ts).
+ */
+export async function startRedis(t: TestLike, options: RedisServerOptions = {}): Promise<RedisProcess> {
   const port = await freePort()
   const dir = mkdtempSync(path.join(tmpdir(), 'kismet-ws-redis-'))
+  const listen = options.listen?.(port) ?? ['--port', String(port)]
+  const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])]
   let child: ChildProcess | undefined
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const proc = spawn(...diesWithTest('redis-server', args), { stdio: ['ignore', 'pipe', 'pipe'] })
       child = proc
       let out = ''
       const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000)
@@ -59,7 +76,7 @@ export async function startRedis(t: TestLike): Promise<RedisProcess> {
     rmSync(dir, { recursive: true, force: true })
   })
   await start()
-  return { port, url: `redis://127.0.0.1:${port}`, stop, start }
+  return { port, url: options.url?.(port) ?? `redis://127.0.0.1:${port}`, stop, start }
 }
 
 /** Short leases and refreshes, so that failover happens within a test's patience. */
@@ -92,8 +109,8 @@ export class WatchedClient {
   batches = 0
   recovered: boolean[] = []
 
-  constructor(t: TestLike, url: string, options: { reconnectTo?: () => string } = {}) {
-    this.socket = createClient(t, url, { reconnection: options.reconnectTo !== undefined, reconnectionDelay: 100, reconnectionDelayMax: 300 })
+  constructor(t: TestLike, url: string, options: { reconnectTo?: () => string; transports?: Array<'websocket' | 'polling'> } = {}) {
+    this.socket = createClient(t, url, { reconnection: options.reconnectTo !== undefined, reconnectionDelay: 100, reconnectionDelayMax: 300, ...(options.transports && { transports: options.transports }) })
     this.socket.on('disconnect', () => this.waiters.wake())
     this.socket.on('connect', () => {
       this.connects += 1
@@ -150,8 +167,21 @@ export function keysOf(client: WatchedClient): string[] {
   return client.table.table().map((d) => d.key)
 }
 
-export async function cluster(t: TestLike, options: { producers?: number; gateways?: number } = {}) {
+export interface TopologyOptions {
+  producers?: number
+  gateways?: number
+  /** More environment for every role (NODE_EXTRA_CA_CERTS for a rediss:// Redis). */
+  env?: Record<string, string>
+}
+
+/** The simulator, producers and gateways on a redis-server of the test's own. */
+export async function cluster(t: TestLike, options: TopologyOptions = {}) {
   const redis = await startRedis(t)
+  return { redis, ...(await topology(t, redis.url, options)) }
+}
+
+/** The simulator, producers and gateways on the Redis at `redisUrl` (one node, or a cluster's nodes). */
+export async function topology(t: TestLike, redisUrl: string, options: TopologyOptions = {}) {
   const sim = new KismetSimulator({ apiKey: TEST_API_KEY, seed: 16, devices: 5 })
   const kismetUrl = await sim.listen()
   t.teardown(() => sim.close())
@@ -160,13 +190,13 @@ export async function cluster(t: TestLike, options: { producers?: number; gatewa
     for (const device of sim.devices()) sim.touchDevice(device.key)
   }, 300)
   t.teardown(() => clearInterval(hearing))
-  const producerEnv = { KISMET_ENABLED: 'true', KISMET_API_URL: kismetUrl, KISMET_API_KEY: TEST_API_KEY, KISMET_EVENTBUS: 'off', POLL_INTERVAL_MS: '100', DEVICE_TTL_S: '2' }
-  const gatewayEnv = { KISMET_API_URL: kismetUrl }
+  const producerEnv = { KISMET_ENABLED: 'true', KISMET_API_URL: kismetUrl, KISMET_API_KEY: TEST_API_KEY, KISMET_EVENTBUS: 'off', POLL_INTERVAL_MS: '100', DEVICE_TTL_S: '2', ...options.env }
+  const gatewayEnv = { KISMET_API_URL: kismetUrl, ...options.env }
   const producers: ServiceProcess[] = []
-  for (let i = 0; i < (options.producers ?? 2); i++) producers.push(await startRole(t, 'producer', redis.url, producerEnv))
+  for (let i = 0; i < (options.producers ?? 2); i++) producers.push(await startRole(t, 'producer', redisUrl, producerEnv))
   const gateways: ServiceProcess[] = []
-  for (let i = 0; i < (options.gateways ?? 2); i++) gateways.push(await startRole(t, 'gateway', redis.url, gatewayEnv))
-  return { redis, sim, producers, gateways, producerEnv, gatewayEnv }
+  for (let i = 0; i < (options.gateways ?? 2); i++) gateways.push(await startRole(t, 'gateway', redisUrl, gatewayEnv))
+  return { sim, producers, gateways, producerEnv, gatewayEnv }
 }
 
 /** Polls `read` (a REST answer) until `holds` says yes, or fails after `timeoutMs`: the cluster records refresh every CLUSTER_REFRESH_MS. */
@@ -196,6 +226,18 @@ export const LEADS = /^This producer leads the sensor now$/
 
 export function leaderAmong(producers: ServiceProcess[]): ServiceProcess | undefined {
   return producers.find((p) => p.child.exitCode === null && p.child.signalCode === null && p.logs.some((l) => LEADS.test(String(l['msg'] ?? ''))))
+}
+
+/** A device added to Kismet, one removed and an alert raised: each client sees each exactly once. */
+export async function eachSeenOnce(t: Test, sim: KismetSimulator, clients: WatchedClient[]): Promise<void> {
+  const added = sim.addDevice({ name: 'fresh' })
+  sim.removeDevice(sim.devices()[0]!.key)
+  const alert = sim.raiseAlert()
+  for (const client of clients) {
+    await client.until(() => keysOf(client).join() === truthOf(sim).join() && client.table.hasAlert(String(alert.hash)), 'the new device, the removal and the alert')
+    t.equal(client.newsFor(added.key), 1, 'one new for the added device')
+    t.same(client.table.anomalies, [], 'no anomaly (no second new, no remove of an unknown device, no alert twice)')
+  }
 }
 
 export async function settled(sim: KismetSimulator, clients: WatchedClient[], what: string): Promise<void> {

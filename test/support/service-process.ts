@@ -2,6 +2,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import type { TestLike } from '../helper.js'
+import { diesWithTest } from './watchdog.js'
 import { listeningUrl, onLogEntries } from '../../scripts/lib/log-lines.js'
 
 export interface ServiceProcess {
@@ -17,7 +18,9 @@ export interface ServiceProcess {
 
 /** Starts `server.ts` on an ephemeral port and resolves once it listens. */
 export function startServiceProcess(t: TestLike, env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts/lib/exit-with-parent.mjs', 'server.ts'], {
+  // Stopped with the test process (watchdog.ts) even when that dies while this one still starts:
+  // exit-with-parent.mjs, loaded later, would then find itself adopted already.
+  const child = spawn(...diesWithTest(process.execPath, ['--import', 'tsx', '--import', './scripts/lib/exit-with-parent.mjs', 'server.ts']), {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', KISMET_ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
