@@ -54,17 +54,20 @@ export function parseRedisUrl(value: string): RedisTarget {
   return { urls, cluster: urls.length > 1 }
 }
 
+/** The host of a URL as a socket takes it: an IPv6 address without the brackets a URL writes it in. */
+export const hostOf = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, '$1')
+
 function nodeOptions(url: URL): RedisOptions {
   const db = url.pathname.replace(/^\//, '')
   return {
-    host: url.hostname,
+    host: hostOf(url),
     port: url.port === '' ? 6379 : Number(url.port),
     ...(url.username !== '' && { username: decodeURIComponent(url.username) }),
     ...(url.password !== '' && { password: decodeURIComponent(url.password) }),
     ...(db !== '' && { db: Number(db) }),
     // TLS checks the certificate against the host (name or IP address) either way; a name goes
     // as SNI too, an IP address may not (RFC 6066: Node warns, DEP0123).
-    ...(url.protocol === 'rediss:' && { tls: isIP(url.hostname) === 0 ? { servername: url.hostname } : {} }),
+    ...(url.protocol === 'rediss:' && { tls: isIP(hostOf(url)) === 0 ? { servername: url.hostname } : {} }),
   }
 }
 
@@ -126,7 +129,7 @@ export function createRedis(value: string, health: RedisHealth, name: string, op
       // at once, which is what the streams adapter needs of the client it duplicates.)
       redisOptions: { ...common, ...(first.username !== undefined && { username: first.username }), ...(first.password !== undefined && { password: first.password }), ...(first.tls !== undefined && { tls: first.tls }) },
     }
-    client = new Cluster(target.urls.map((url) => ({ host: url.hostname, port: url.port === '' ? 6379 : Number(url.port) })), clusterOptions)
+    client = new Cluster(target.urls.map((url) => ({ host: hostOf(url), port: url.port === '' ? 6379 : Number(url.port) })), clusterOptions)
   } else {
     // The streams adapter duplicates this client and must find it connectable.
     client = new Redis({ ...common, lazyConnect: false, ...nodeOptions(target.urls[0]!) })

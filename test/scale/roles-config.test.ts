@@ -3,7 +3,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import app from '../../app.js'
 import { ConfigError } from '../../src/config.js'
-import { parseRedisUrl } from '../../src/scale/redis.js'
+import { hostOf, parseRedisUrl } from '../../src/scale/redis.js'
 import { testEnv } from '../helper.js'
 
 async function configError(env: Record<string, string>): Promise<string> {
@@ -36,6 +36,8 @@ t.test('ROLE and REDIS_URL are checked, and REDIS_URL (which may hold a password
 
 t.test('REDIS_URL: one node, TLS, or the nodes of a Redis Cluster', async (t) => {
   t.same(parseRedisUrl('redis://redis:6379/0').cluster, false)
+  t.equal(hostOf(parseRedisUrl('redis://[::1]:6379').urls[0]!), '::1', 'an IPv6 host without its brackets')
+  t.equal(hostOf(parseRedisUrl('redis://10.0.0.5:6379').urls[0]!), '10.0.0.5')
   t.equal(parseRedisUrl('rediss://:pw@redis.example:6380').urls[0]!.protocol, 'rediss:')
   const cluster = parseRedisUrl('redis://a:7000,redis://b:7001,redis://c:7002')
   t.equal(cluster.cluster, true)
