@@ -170,6 +170,27 @@ export async function segment(server: Server, mode: string, clients: Worker[], o
   }
 }
 
+/**
+ * `o.segments` segments of each of two servers, alternating A B B A A B ... (drift on the
+ * shared machine hits both alike), each server's merged (combine) under `label(server)`,
+ * and the segments themselves.
+ */
+export async function alternatingSegments(
+  a: Server,
+  b: Server,
+  clients: Worker[],
+  o: FanoutOptions,
+  options: { rate?: number; label?: (server: Server) => string } = {},
+): Promise<[ReturnType<typeof combine>, ReturnType<typeof combine>, Segment[]]> {
+  const parts: Segment[] = []
+  for (let i = 0; i < o.segments * 2; i++) {
+    const server = Math.floor((i + 1) / 2) % 2 === 0 ? a : b
+    parts.push(await segment(server, server.name, clients, o, o.segmentMs, options.rate ?? o.rate))
+  }
+  const label = options.label ?? ((server: Server) => server.name)
+  return [combine(label(a), parts.filter((p) => p.mode === a.name)), combine(label(b), parts.filter((p) => p.mode === b.name)), parts]
+}
+
 /** Merges the segments of one mode: totals over the summed time, latency over all samples. */
 export function combine(mode: string, parts: Segment[]) {
   const hist = new MsHistogram()
@@ -285,14 +306,7 @@ export async function runFanout(o: FanoutOptions, log: (line: string) => void): 
     // Warm-up (not counted): the batched servers at the full rate, the per-event ones at the rate they carry.
     for (const server of servers) await segment(server, `${server.name} warm-up`, clients, o, o.warmupMs, server.spec.optIn ? o.rate : o.sustainableRate)
     log(`  ${o.rate} events/s; batched: ${o.segments} segments of ${o.segmentMs / 1000} s per server, alternating; then one packet per envelope at ${o.sustainableRate} and ${o.rate} events/s, one segment each`)
-    const parts: Segment[] = []
-    for (let i = 0; i < o.segments * 2; i++) {
-      // A B B A A B ...: drift on the shared machine hits both alike.
-      const server = Math.floor((i + 1) / 2) % 2 === 0 ? svcBatched : bareBatched
-      parts.push(await segment(server, server.name, clients, o, o.segmentMs))
-    }
-    const main = combine(svcBatched.name, parts.filter((p) => p.mode === svcBatched.name))
-    const sameBatching = combine(bareBatched.name, parts.filter((p) => p.mode === bareBatched.name))
+    const [main, sameBatching, parts] = await alternatingSegments(svcBatched, bareBatched, clients, o)
     const lightSvc = combine(`${svc.name} @${o.sustainableRate}/s`, [await segment(svc, svc.name, clients, o, o.sustainableMs, o.sustainableRate)])
     const lightBare = combine(`${bare.name} @${o.sustainableRate}/s`, [await segment(bare, bare.name, clients, o, o.sustainableMs, o.sustainableRate)])
     // One packet per envelope overloads any server at the full rate (the backlog grows by

@@ -12,7 +12,7 @@
 import { startWorker, sleep } from './lib/ipc.js'
 import type { Row, ScenarioResult } from './lib/report.js'
 import { fmt } from './lib/stats.js'
-import { clientErrors, combine, describeRun, row, segment, type FanoutOptions, type Segment, type Server } from './fanout.js'
+import { alternatingSegments, clientErrors, describeRun, row, segment, type FanoutOptions, type Server } from './fanout.js'
 
 export interface FilteredFanoutOptions extends FanoutOptions {
   filters: number
@@ -62,13 +62,7 @@ export async function runFilteredFanout(o: FilteredFanoutOptions, log: (line: st
     }
     await sleep(500)
     for (const server of servers) await segment(server, `${server.name} warm-up`, clients, o, o.warmupMs)
-    const parts: Segment[] = []
-    for (let i = 0; i < o.segments * 2; i++) {
-      const server = Math.floor((i + 1) / 2) % 2 === 0 ? plain : filtered
-      parts.push(await segment(server, server.name, clients, o, o.segmentMs))
-    }
-    const base = combine(plain.name, parts.filter((p) => p.mode === plain.name))
-    const main = combine(filtered.name, parts.filter((p) => p.mode === filtered.name))
+    const [base, main, parts] = await alternatingSegments(plain, filtered, clients, o)
     for (const r of [main, base]) log(describeRun(r))
     const errors = await clientErrors(clients)
     if (errors.errors > 0) throw new Error(`the protocol clients reported ${errors.errors} errors: ${errors.samples.join(' | ')}`)

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { clientErrors, combine, describeRun, row, segment, type FanoutOptions, type Server } from './fanout.js'
+import { alternatingSegments, clientErrors, combine, describeRun, row, segment, type FanoutOptions, type Server } from './fanout.js'
 import { sleep, startWorker, type Worker } from './lib/ipc.js'
 import type { Row, ScenarioResult } from './lib/report.js'
 import { fmt } from './lib/stats.js'
@@ -82,26 +82,14 @@ export async function runScaleOut(o: ScaleOutOptions, log: (line: string) => voi
     }
     await sleep(500)
     for (const server of [single, gateway]) await segment(server, `${server.name} warm-up`, clients, o, o.warmupMs)
-    const parts = []
-    for (let i = 0; i < o.segments * 2; i++) {
-      const server = Math.floor((i + 1) / 2) % 2 === 0 ? single : gateway
-      parts.push(await segment(server, server.name, clients, o, o.segmentMs))
-    }
-    const base = combine(single.name, parts.filter((p) => p.mode === single.name))
-    const main = combine(gateway.name, parts.filter((p) => p.mode === gateway.name))
+    const [base, main] = await alternatingSegments(single, gateway, clients, o)
     const lowBase = combine(`${single.name} @${o.latencyRate}/s`, [await segment(single, single.name, clients, o, o.latencyMs, o.latencyRate)])
     const lowMain = combine(`${gateway.name} @${o.latencyRate}/s`, [await segment(gateway, gateway.name, clients, o, o.latencyMs, o.latencyRate)])
     // Batched: the same clients opt in, and the servers stream faster.
     for (const server of [single, gateway]) await Promise.all(clients.map((c) => c.call('optIn', { key: server.name, via: 'subscribe' }, 60_000)))
     await sleep(300)
     for (const server of [single, gateway]) await segment(server, `${server.name} batched warm-up`, clients, o, o.warmupMs, o.batchedRate)
-    const batchedParts = []
-    for (let i = 0; i < o.segments * 2; i++) {
-      const server = Math.floor((i + 1) / 2) % 2 === 0 ? single : gateway
-      batchedParts.push(await segment(server, server.name, clients, o, o.segmentMs, o.batchedRate))
-    }
-    const batchedBase = combine(`${single.name} batched`, batchedParts.filter((p) => p.mode === single.name))
-    const batchedMain = combine(`${gateway.name} batched`, batchedParts.filter((p) => p.mode === gateway.name))
+    const [batchedBase, batchedMain] = await alternatingSegments(single, gateway, clients, o, { rate: o.batchedRate, label: (server) => `${server.name} batched` })
     for (const run of [main, base, lowMain, lowBase, batchedMain, batchedBase]) log(describeRun(run))
     const errors = await clientErrors(clients)
     if (errors.errors > 0) throw new Error(`the protocol clients reported ${errors.errors} errors: ${errors.samples.join(' | ')}`)

@@ -8,6 +8,7 @@ import { DevicesPageSchema, DevicesQuerySchema, ErrorResponseSchema } from '../s
 import { EXPORT_CONTENT_TYPES, exportChunks, exportFileName } from '../src/exports/formats.js'
 import { parseExportQuery, selectRows } from '../src/exports/selection.js'
 import { errorBody } from '../plugins/app/errors.js'
+import { sensorsOf } from '../plugins/app/scale.js'
 
 const download = (description: string) => ({ description, schema: Type.String() })
 
@@ -35,8 +36,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { format, offset, limit, ...query } = request.query
-      // A gateway's tables are the ones it keeps from the stream.
-      const tables = app.scale?.gateway?.directory ?? app.sensors
+      const tables = sensorsOf(app)
       const parsed = parseExportQuery(query, tables.names())
       if (!parsed.ok) return reply.code(400).send(errorBody('BAD_REQUEST', parsed.message))
       const rows = selectRows(tables, parsed.sensors, parsed.filter)

@@ -11,8 +11,9 @@ import {
   StatusResponseSchema,
 } from '../src/api-schemas.js'
 import { clientDetails, connectedClients, roomSizes } from '../src/realtime/census.js'
-import { devicesByMac, eventbusCounters, overallStatus, sensorCounters, sensorStatus, totalCounters } from '../src/sensors.js'
+import { devicesByMac, eventbusCounters, overallStatus, sensorCounters, totalCounters } from '../src/sensors.js'
 import { errorBody } from '../plugins/app/errors.js'
+import { sensorsOf } from '../plugins/app/scale.js'
 import { TAGS } from '../plugins/external/swagger.js'
 
 /** A full resync costs Kismet a whole device listing: at most one per window, whoever asks. */
@@ -23,14 +24,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/status',
     { schema: { summary: 'Kismet connection of every sensor, and Socket.IO clients', tags: [TAGS.status], response: { 200: StatusResponseSchema } } },
     async () => {
-      // A gateway's sensors are the cluster's, as their leaders last said (src/scale/gateway.ts).
-      const cluster = app.scale?.gateway?.directory
-      const sensors = cluster ? cluster.statuses() : app.sensors.all().map(sensorStatus)
+      const all = sensorsOf(app)
+      const sensors = all.statuses()
       const details = clientDetails(app.io, (id) => app.realtime.broadcaster.filters.get(id))
       return {
         success: true as const,
         data: {
-          kismet: overallStatus(cluster ?? app.sensors, sensors),
+          kismet: overallStatus(all, sensors),
           sensors,
           tak: app.tak.status(),
           websocket: { clients: details.length, clientDetails: details, rooms: roomSizes(app.io) },
@@ -111,8 +111,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const mac = request.params.mac.toUpperCase()
       // Strongest last signal first; a view without a signal last.
       const strength = (signal: number | null) => signal ?? Number.MIN_SAFE_INTEGER
-      // A gateway's tables are the ones it keeps from the stream.
-      const views = devicesByMac(app.scale?.gateway?.directory ?? app.sensors, mac).sort((a, b) => strength(b.device.signal) - strength(a.device.signal))
+      const views = devicesByMac(sensorsOf(app), mac).sort((a, b) => strength(b.device.signal) - strength(a.device.signal))
       return { success: true as const, data: { mac, views } }
     },
   )

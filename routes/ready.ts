@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { NotReadyResponseSchema, ReadyResponseSchema } from '../src/api-schemas.js'
 import { TAGS } from '../plugins/external/swagger.js'
+import { sensorsOf } from '../plugins/app/scale.js'
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -15,8 +16,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (_request, reply) => {
-      // A gateway's sensors are the cluster's, as their leaders say in Redis (src/scale/gateway.ts).
-      const sensors = app.scale?.gateway?.directory ?? app.sensors
+      const sensors = sensorsOf(app)
       const state = sensors.state
       const states = sensors.names().map((name) => ({ name, state: sensors.stateOf(name) ?? ('connecting' as const) }))
       const needed = app.config.READY_MIN_SENSORS ?? states.length

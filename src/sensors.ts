@@ -75,6 +75,11 @@ export class Sensors implements SensorDirectory {
     return count
   }
 
+  /** Each sensor as /status shows it. */
+  statuses(): SensorStatus[] {
+    return this.#pipelines.map(sensorStatus)
+  }
+
   /** A sensor's table as the tracker holds it now (exports, lookups). */
   tableOf(name: string): Iterable<WifiDevice> {
     return this.#byName.get(name)?.tracker.values() ?? []

@@ -2,6 +2,7 @@
 // service's own commands, one for the streams adapter) and the adapter itself, as `app.scale`;
 // without it, `app.scale` is undefined and nothing here runs (ROLE=all as a single box).
 import { randomBytes } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { createAdapter } from '@socket.io/redis-streams-adapter'
 import type { ClusterView } from '../../src/api-schemas.js'
@@ -10,6 +11,7 @@ import { ClusterDirectory, Gateway } from '../../src/scale/gateway.js'
 import { CHANNEL_PREFIX, SESSION_PREFIX, STREAM_NAME } from '../../src/scale/keys.js'
 import { closeRedis, createRedis, handleEveryRejection, logConnection, RedisHealth, type RedisClient } from '../../src/scale/redis.js'
 import type { RealtimeServer } from '../../src/realtime/types.js'
+import type { Sensors } from '../../src/sensors.js'
 
 export interface Scale {
   role: ClusterView['role']
@@ -31,6 +33,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     scale: Scale | undefined
   }
+}
+
+/** The sensors as this process knows them: its own pipelines, or a gateway's view of the cluster (the leaders' records, the tables it keeps from the stream). */
+export function sensorsOf(app: FastifyInstance): Sensors | ClusterDirectory {
+  return app.scale?.gateway?.directory ?? app.sensors
 }
 
 export default fp(

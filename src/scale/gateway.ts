@@ -150,9 +150,10 @@ const RESYNCED_TOPICS = ['devices', 'alerts'] as const satisfies readonly Topic[
 /** At most one log line about envelopes the stream brought that could not be handled, per this many. */
 const STREAM_ERROR_LOG_EVERY = 1000
 
-/** A leader's resync this gateway has heard of: handled once the stream brought its snapshot, or read from Redis otherwise. */
+/** The latest resync a sensor's leader reported: handled once the stream brought its snapshot, or once read from Redis. */
 interface ResyncMark {
   seq: number
+  handled: boolean
   /** Refreshes since the record first said so, the stream not having brought it yet. */
   waited: number
 }
@@ -164,7 +165,7 @@ export class Gateway {
   #timer: NodeJS.Timeout | undefined
   #broadcaster: Broadcaster | undefined
   /** Per sensor, the latest whole-table resync its leaders reported (SensorRecord.resyncSeq) and whether it is handled. */
-  readonly #resyncs = new Map<string, ResyncMark & { handled: boolean }>()
+  readonly #resyncs = new Map<string, ResyncMark>()
   /** Sensors whose state is being read again, and those to read again once that is done (with resend or not). */
   readonly #rereading = new Set<string>()
   readonly #rereadAgain = new Map<string, boolean>()
@@ -347,16 +348,16 @@ export class Gateway {
    */
   #checkResyncs(): void {
     for (const sensor of this.directory.names()) {
-      const seq = this.directory.records.get(sensor)?.writer.resyncSeq ?? 0
-      const mark = this.#resyncs.get(sensor)
+      const record = this.directory.records.get(sensor)
+      const seq = record?.writer.resyncSeq ?? 0
+      let mark = this.#resyncs.get(sensor)
       if (!mark) {
-        if (this.directory.records.has(sensor)) this.#resyncs.set(sensor, { seq, waited: 0, handled: true })
-      } else if (seq > mark.seq) this.#resyncs.set(sensor, { seq, waited: 0, handled: false })
-      const current = this.#resyncs.get(sensor)
-      if (current && !current.handled) {
-        if (this.gate.sawSnapshot(sensor, current.seq)) current.handled = true
-        else if (current.waited++ >= 1) {
-          current.handled = true
+        if (record) this.#resyncs.set(sensor, { seq, handled: true, waited: 0 })
+      } else if (seq > mark.seq) this.#resyncs.set(sensor, (mark = { seq, handled: false, waited: 0 }))
+      if (mark && !mark.handled) {
+        if (this.gate.sawSnapshot(sensor, mark.seq)) mark.handled = true
+        else if (mark.waited++ >= 1) {
+          mark.handled = true
           void this.#reread(sensor, true)
           continue
         }

@@ -57,11 +57,13 @@ export function parseRedisUrl(value: string): RedisTarget {
 /** The host of a URL as a socket takes it: an IPv6 address without the brackets a URL writes it in. */
 export const hostOf = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, '$1')
 
+/** Where a node URL points (Redis's port when it names none). */
+const addressOf = (url: URL): { host: string; port: number } => ({ host: hostOf(url), port: url.port === '' ? 6379 : Number(url.port) })
+
 function nodeOptions(url: URL): RedisOptions {
   const db = url.pathname.replace(/^\//, '')
   return {
-    host: hostOf(url),
-    port: url.port === '' ? 6379 : Number(url.port),
+    ...addressOf(url),
     ...(url.username !== '' && { username: decodeURIComponent(url.username) }),
     ...(url.password !== '' && { password: decodeURIComponent(url.password) }),
     ...(db !== '' && { db: Number(db) }),
@@ -129,7 +131,7 @@ export function createRedis(value: string, health: RedisHealth, name: string, op
       // at once, which is what the streams adapter needs of the client it duplicates.)
       redisOptions: { ...common, ...(first.username !== undefined && { username: first.username }), ...(first.password !== undefined && { password: first.password }), ...(first.tls !== undefined && { tls: first.tls }) },
     }
-    client = new Cluster(target.urls.map((url) => ({ host: hostOf(url), port: url.port === '' ? 6379 : Number(url.port) })), clusterOptions)
+    client = new Cluster(target.urls.map(addressOf), clusterOptions)
   } else {
     // The streams adapter duplicates this client and must find it connectable.
     client = new Redis({ ...common, lazyConnect: false, ...nodeOptions(target.urls[0]!) })

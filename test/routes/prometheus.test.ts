@@ -2,12 +2,12 @@
 // scrape config the README gives, as written there: with the token the target is up and its
 // series are stored; with a wrong token it is down with a 401.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startApp, testEnv } from '../helper.js'
 import { freePort } from '../support/ports.js'
+import { runForTest } from '../support/watchdog.js'
 
 const TOKEN = 'scrape-token-0123456789'
 const PROMETHEUS = '/usr/bin/prometheus'
@@ -52,32 +52,21 @@ t.test('Prometheus scrapes /metrics with the README config and the token', async
   writeFileSync(configFile, `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n${good}${wrong}`)
 
   const port = await freePort()
-  const prometheus = spawn(
-    PROMETHEUS,
-    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  )
-  let stderr = ''
-  prometheus.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const exited = new Promise((resolve) => prometheus.once('exit', resolve))
-  t.teardown(async () => {
-    if (prometheus.exitCode === null && prometheus.signalCode === null) prometheus.kill('SIGTERM')
-    await exited
-  })
+  const prometheus = runForTest(t, PROMETHEUS, [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'])
 
   const api = `http://127.0.0.1:${port}`
   // Until both targets have been scraped once (health leaves 'unknown'), or 30 s.
   const deadline = Date.now() + 30_000
   let targets: Target[] = []
   for (;;) {
-    if (prometheus.exitCode !== null) throw new Error(`prometheus exited (${prometheus.exitCode}): ${stderr}`)
+    if (prometheus.child.exitCode !== null) throw new Error(`prometheus exited (${prometheus.child.exitCode}): ${prometheus.stderr()}`)
     const answer = await fetch(`${api}/api/v1/targets?state=active`).then(
       async (res) => (res.ok ? ((await res.json()) as { data: { activeTargets: Target[] } }) : undefined),
       () => undefined,
     )
     targets = answer?.data.activeTargets ?? []
     if (targets.length === 2 && targets.every((target) => target.health !== 'unknown')) break
-    if (Date.now() > deadline) throw new Error(`targets not scraped within 30 s: ${JSON.stringify(targets)}; ${stderr}`)
+    if (Date.now() > deadline) throw new Error(`targets not scraped within 30 s: ${JSON.stringify(targets)}; ${prometheus.stderr()}`)
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
   const byJob = Object.fromEntries(targets.map((target) => [target.labels.job, target]))

@@ -2,7 +2,7 @@
 // Real redis-server, real server.ts processes, one Kismet simulator, real Socket.IO clients
 // (test/support/cluster.ts). Every wait is for an event or a condition, with an overall timeout.
 import t from 'tap'
-import { WatchedClient, cluster, settled, keysOf, truthOf } from '../support/cluster.js'
+import { WatchedClient, churn, cluster, settled, keysOf, truthOf } from '../support/cluster.js'
 
 t.test('clients on both gateways see every new, remove and alert exactly once', async (t) => {
   const { sim, gateways } = await cluster(t)
@@ -25,14 +25,7 @@ t.test('clients on both gateways see every new, remove and alert exactly once', 
 
 t.test('a snapshot is exact against the live stream: subscribers joining while devices keep changing see no gap and no repeat', async (t) => {
   const { sim, gateways } = await cluster(t, { producers: 1 })
-  let added = 0
-  const churn = setInterval(() => {
-    sim.addDevice({ name: `churn-${added++}` })
-    const devices = sim.devices()
-    if (devices.length > 12) sim.removeDevice(devices[0]!.key)
-    sim.raiseAlert()
-  }, 25)
-  t.teardown(() => clearInterval(churn))
+  const changes = churn(t, sim, { name: 'churn', everyMs: 25, keep: 12, alerts: true })
   const clients: WatchedClient[] = []
   for (let i = 0; i < 8; i++) {
     const client = new WatchedClient(t, gateways[i % 2]!.url)
@@ -40,9 +33,9 @@ t.test('a snapshot is exact against the live stream: subscribers joining while d
     clients.push(client)
     await client.until(() => client.table.snapshotComplete, 'its snapshot')
   }
-  const target = added + 5
-  await clients[0]!.waiters.until(() => added >= target, 'more churn')
-  clearInterval(churn)
+  const target = changes.added + 5
+  await clients[0]!.waiters.until(() => changes.added >= target, 'more churn')
+  changes.stop()
   await settled(sim, clients, 'every table equal to Kismet')
   const alerts = sim.alerts().map((a) => String(a.hash))
   for (const client of clients) {

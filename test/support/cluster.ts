@@ -154,6 +154,25 @@ export function truthOf(sim: KismetSimulator) {
   return sim.devices().map((d) => d.key).sort()
 }
 
+/** Devices coming and going in Kismet while a test runs: one added every `everyMs` (the oldest removed past `keep`), and an alert with each with `alerts`. Stopped at teardown. */
+export function churn(t: TestLike, sim: KismetSimulator, options: { name: string; everyMs: number; keep: number; alerts?: boolean }): { readonly added: number; stop(): void } {
+  let added = 0
+  const timer = setInterval(() => {
+    sim.addDevice({ name: `${options.name}-${added++}` })
+    const devices = sim.devices()
+    if (devices.length > options.keep) sim.removeDevice(devices[0]!.key)
+    if (options.alerts) sim.raiseAlert()
+  }, options.everyMs)
+  const stop = () => clearInterval(timer)
+  t.teardown(stop)
+  return {
+    get added() {
+      return added
+    },
+    stop,
+  }
+}
+
 /** The keys of the simulator's devices on one channel (what a `{ channels: [n] }` filter lets through), sorted. */
 export function keysOnChannel(sim: KismetSimulator, channel: number): string[] {
   return sim

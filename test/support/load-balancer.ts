@@ -4,7 +4,7 @@
 // temporary files in a temporary folder, so that it runs without touching the system's nginx
 // (and as any user). Checked with `nginx -t`, run in the foreground, stopped at teardown or
 // with the test process (watchdog.ts).
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -12,7 +12,7 @@ import { promisify } from 'node:util'
 import type { TestLike } from '../helper.js'
 import { pollUntil } from './cluster.js'
 import { freePort } from './ports.js'
-import { diesWithTest } from './watchdog.js'
+import { runForTest } from './watchdog.js'
 
 export const NGINX = '/usr/sbin/nginx'
 const SHIPPED_CONFIG = 'deploy/nginx.conf'
@@ -67,19 +67,12 @@ export async function startNginx(t: TestLike, gateways: string[], transform?: (c
   } catch (error) {
     throw new Error(`nginx -t refused the configuration: ${(error as { stderr?: string }).stderr ?? String(error)}`)
   }
-  const child = spawn(...diesWithTest(NGINX, [...args, '-g', 'daemon off;']), { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  t.teardown(async () => {
-    // SIGTERM: a fast shutdown (open websockets are closed, not waited for).
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-    await exited
-  })
+  // Stopped with SIGTERM at teardown: nginx's fast shutdown (open websockets are closed, not waited for).
+  const nginx = runForTest(t, NGINX, [...args, '-g', 'daemon off;'])
   const url = `http://127.0.0.1:${port}`
   await pollUntil(
     async () => {
-      if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}`)
+      if (nginx.child.exitCode !== null) throw new Error(`nginx exited with ${nginx.child.exitCode}: ${nginx.stderr()}`)
       return fetch(`${url}/health`).then((response) => response.status, () => 0)
     },
     (status) => status === 200,
