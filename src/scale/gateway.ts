@@ -398,7 +398,8 @@ export class Gateway {
       this.#o.health.failed(error)
       this.#o.log.warn({ sensor, err: error }, "Could not read the sensor's state again from Redis; trying again at the next refresh")
       // Read again (and sent again) at the next refresh.
-      if (resend) this.#resyncs.delete(sensor)
+      const mark = this.#resyncs.get(sensor)
+      if (resend && mark) mark.handled = false
     } finally {
       // The filters judge the table as it now is (read, or kept with what came meanwhile).
       this.#refilter(sensor)

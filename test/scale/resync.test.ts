@@ -10,6 +10,7 @@ import { EnvelopeFactory } from '../../src/envelope.js'
 import type { WifiDevice } from '../../src/events.js'
 import { KISMET_ERROR_KINDS } from '../../src/kismet/errors.js'
 import { writeSensorRecord, type SensorRecord } from '../../src/scale/cluster-view.js'
+import { sensorKeys } from '../../src/scale/keys.js'
 import { FoldedTable } from '../../src/scale/shared-state.js'
 import { makeDevice } from '../support/devices.js'
 import { SENSOR, WatchedClient, keysOf, pollUntil, readyOf, startRedis, startRole } from '../support/cluster.js'
@@ -27,7 +28,7 @@ function record(devices: number, resyncSeq: number): SensorRecord {
   }
 }
 
-t.test('a resync the stream did not bring: the gateway sends its plain and filtered subscribers the table from Redis', async (t) => {
+t.test('a resync the stream did not bring: the gateway sends its plain and filtered subscribers the table from Redis, and reads it again until it can', async (t) => {
   const redis = await startRedis(t)
   const client = new Redis(redis.url)
   t.teardown(() => client.disconnect())
@@ -65,6 +66,17 @@ t.test('a resync the stream did not bring: the gateway sends its plain and filte
     gateway.logs.some((line) => /subscribers the sensor's state again/.test(String(line['msg']))),
     'logged',
   )
+  // A resync whose state cannot be read (here: the table's key holds the wrong type): logged,
+  // and read again at the following refreshes until it can be.
+  const four = makeDevice(4)
+  const snapshot = leader.create('device:snapshot', { devices: [four], chunk: 0, chunks: 1 })
+  table.fold(snapshot)
+  await client.set(sensorKeys(SENSOR).devices, 'not a hash')
+  await writeSensorRecord(client, SENSOR, record(1, Number(snapshot.id.split('-').at(-1))), 60_000)
+  await pollUntil(async () => gateway.logs.filter((line) => /Could not read the sensor's state again/.test(String(line['msg']))).length, (count) => count > 0, 'the failed read logged')
+  await table.write(client, SENSOR, NO_ALERTS)
+  await plain.until(() => keysOf(plain).join() === four.key, 'the table read once it could be')
+  t.match((await (await fetch(`${gateway.url}/metrics`)).text()), /^kismet_ws_gateway_resyncs_total 2$/m, 'counted when it was sent')
   t.same(plain.table.anomalies, [], 'no anomaly at the plain client')
   t.same(filtered.table.anomalies, [], 'no anomaly at the filtered client')
 })
