@@ -2,7 +2,7 @@
 // Real redis-server, real server.ts processes, one Kismet simulator, real Socket.IO clients
 // (test/support/cluster.ts). Every wait is for an event or a condition, with an overall timeout.
 import t from 'tap'
-import { WatchedClient, churn, cluster, settled, keysOf, truthOf } from '../support/cluster.js'
+import { WatchedClient, churn, cluster, settled, keysOf, subscribersOnEach, truthOf } from '../support/cluster.js'
 
 t.test('clients on both gateways see every new, remove and alert exactly once', async (t) => {
   const { sim, gateways } = await cluster(t)
@@ -26,13 +26,7 @@ t.test('clients on both gateways see every new, remove and alert exactly once', 
 t.test('a snapshot is exact against the live stream: subscribers joining while devices keep changing see no gap and no repeat', async (t) => {
   const { sim, gateways } = await cluster(t, { producers: 1 })
   const changes = churn(t, sim, { name: 'churn', everyMs: 25, keep: 12, alerts: true })
-  const clients: WatchedClient[] = []
-  for (let i = 0; i < 8; i++) {
-    const client = new WatchedClient(t, gateways[i % 2]!.url)
-    await client.subscribe(['devices', 'alerts'])
-    clients.push(client)
-    await client.until(() => client.table.snapshotComplete, 'its snapshot')
-  }
+  const clients = await subscribersOnEach(t, gateways, 8)
   const target = changes.added + 5
   await clients[0]!.waiters.until(() => changes.added >= target, 'more churn')
   changes.stop()

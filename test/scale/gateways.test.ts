@@ -2,7 +2,7 @@
 // Real redis-server, real server.ts processes, one Kismet simulator, real Socket.IO clients
 // (test/support/cluster.ts). Every wait is for an event or a condition, with an overall timeout.
 import t from 'tap'
-import { WatchedClient, churn, cluster, settled, stopProcess } from '../support/cluster.js'
+import { WatchedClient, churn, cluster, settled, stopProcess, subscribersOnEach } from '../support/cluster.js'
 
 t.test('SIGTERM of a gateway: its clients reconnect to the other one and recover what they missed', async (t) => {
   const { sim, gateways } = await cluster(t)
@@ -30,13 +30,7 @@ t.test('SIGTERM of a gateway: its clients reconnect to the other one and recover
 t.test('batched delivery through a gateway: its snapshot and then events packets, exact', async (t) => {
   const { sim, gateways } = await cluster(t, { producers: 1 })
   const changes = churn(t, sim, { name: 'batched', everyMs: 30, keep: 10 })
-  const clients: WatchedClient[] = []
-  for (let i = 0; i < 4; i++) {
-    const client = new WatchedClient(t, gateways[i % 2]!.url)
-    await client.subscribe(['devices', 'alerts'], { batch: true })
-    clients.push(client)
-    await client.until(() => client.table.snapshotComplete, 'its snapshot')
-  }
+  const clients = await subscribersOnEach(t, gateways, 4, { batch: true })
   const target = changes.added + 5
   await clients[0]!.waiters.until(() => changes.added >= target, 'more churn')
   changes.stop()

@@ -154,6 +154,18 @@ export function truthOf(sim: KismetSimulator) {
   return sim.devices().map((d) => d.key).sort()
 }
 
+/** `count` clients, one after the other, on the gateways in turn, each subscribed to devices and alerts and holding its snapshot. */
+export async function subscribersOnEach(t: TestLike, gateways: ServiceProcess[], count: number, options?: object): Promise<WatchedClient[]> {
+  const clients: WatchedClient[] = []
+  for (let i = 0; i < count; i++) {
+    const client = new WatchedClient(t, gateways[i % gateways.length]!.url)
+    await client.subscribe(['devices', 'alerts'], options)
+    clients.push(client)
+    await client.until(() => client.table.snapshotComplete, 'its snapshot')
+  }
+  return clients
+}
+
 /** Devices coming and going in Kismet while a test runs: one added every `everyMs` (the oldest removed past `keep`), and an alert with each with `alerts`. Stopped at teardown. */
 export function churn(t: TestLike, sim: KismetSimulator, options: { name: string; everyMs: number; keep: number; alerts?: boolean }): { readonly added: number; stop(): void } {
   let added = 0
